@@ -1,0 +1,42 @@
+# Gap Clinic. The README's two commands: `make lab` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Only loopback may be reached while testing (the browser test's Jupyter server).
+PYTEST_FLAGS ?= --nbval --nbval-current-env --nbval-cell-timeout=600 \
+	--allow-hosts=127.0.0.1,::1,localhost --durations=15
+
+.PHONY: install lab test notebooks lint bench clear-cache environment.yml
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lab: install
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --no-browser
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_FLAGS)
+
+notebooks: install
+	for nb in notebooks/*.ipynb; do \
+		$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+			--ExecutePreprocessor.timeout=600 "$$nb" || exit 1; done
+
+lint: install
+	$(BIN)/ruff check helpers tests
+
+clear-cache:
+	rm -rf data/cache data/generated
+
+# Regenerate environment.yml's pip section from the lock (a test keeps them equal).
+environment.yml: requirements.lock
+	{ echo "name: gap-clinic"; echo "channels:"; echo "  - conda-forge"; echo "dependencies:"; \
+	  echo "  - python=3.11"; echo "  - pip"; echo "  - pip:"; \
+	  grep -E '^[A-Za-z0-9]' requirements.lock | sed 's/^/      - /'; echo "      - -e ."; } > $@

@@ -1,0 +1,157 @@
+"""Learning-curve plots: train vs val, bug vs fix, and the loss/accuracy bound.
+
+One colour per split everywhere in the suite: training in blue (dashed = the
+running average a training loop prints, solid = the training set re-scored in
+inference mode at the epoch's end), validation in orange, the independent test
+in green.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from helpers.runs import History
+from helpers.stats import LN2, binomial_se
+
+COLORS = {"train": "tab:blue", "val": "tab:orange", "test": "tab:green"}
+LABELS = {
+    "avg": "train (running average, as logged)",
+    "train_eval": "train (re-scored at epoch end)",
+    "val": "validation",
+    "test": "test (independent)",
+}
+
+
+def new_figure(ncols: int = 1, *, width: float = 5.2, height: float = 3.6) -> tuple[Figure, list[Axes]]:
+    """A pyplot-free Figure (for widgets and PNG export), with ``ncols`` axes."""
+    fig = Figure(figsize=(width * ncols, height), layout="constrained")
+    axes = fig.subplots(1, ncols, squeeze=False)[0]
+    return fig, list(axes)
+
+
+def metric_label(metric: str) -> str:
+    return {"loss": "cross-entropy loss", "accuracy": "accuracy"}.get(metric, metric)
+
+
+def plot_curves(
+    history: History,
+    ax: Axes,
+    metric: str = "loss",
+    *,
+    splits: Sequence[str] = ("val", "test"),
+    honest: bool = True,
+    running_average: bool = True,
+    error_bars: bool = False,
+    title: str | None = None,
+) -> Axes:
+    """Train and evaluation curves of one run on ``ax``.
+
+    honest: draw the training set re-scored in inference mode (solid blue).
+    running_average: draw the logged epoch average (dashed blue).
+    error_bars: shade ±1 binomial standard error on accuracy curves (needs ``n_<split>`` in info).
+    """
+    x = history.epochs
+    if running_average and metric in history:
+        ax.plot(x, history[metric], "--", color=COLORS["train"], label=LABELS["avg"])
+    if honest and f"train_eval_{metric}" in history:
+        ax.plot(x, history[f"train_eval_{metric}"], "-", color=COLORS["train"], label=LABELS["train_eval"])
+    for split in splits:
+        key = f"{split}_{metric}"
+        if key not in history:
+            continue
+        y = history[key]
+        color = COLORS.get(split)
+        ax.plot(x, y, "-", color=color, label=LABELS.get(split, split), marker="o", markersize=2.5)
+        n = history.info.get(f"n_{split}")
+        if error_bars and metric == "accuracy" and n:
+            se = binomial_se(y, int(n))
+            ax.fill_between(x, y - se, y + se, color=color, alpha=0.2, linewidth=0)
+    style_axes(ax, metric, title)
+    return ax
+
+
+def plot_overlay(
+    histories: Mapping[str, History],
+    ax: Axes,
+    metric: str = "val_loss",
+    *,
+    title: str | None = None,
+) -> Axes:
+    """One metric of several runs on one axes (bug vs fix)."""
+    for i, (label, history) in enumerate(histories.items()):
+        ax.plot(history.epochs, history[metric], marker="o", markersize=2.5, color=f"C{i}", label=label)
+    style_axes(ax, metric.split("_", 1)[-1] if metric.startswith(("val_", "test_")) else metric, title)
+    ax.set_ylabel(metric.replace("_", " "))
+    return ax
+
+
+def style_axes(ax: Axes, metric: str, title: str | None) -> None:
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric_label(metric))
+    if metric == "loss":
+        ax.set_ylim(bottom=0)
+    if metric.endswith("accuracy"):
+        ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    if title:
+        ax.set_title(title, fontsize=10)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7.5, loc="best")
+
+
+def annotate_epoch(ax: Axes, epoch: float, y: float, text: str, *, dy: float = 0.15, dx: float = 0.0) -> None:
+    """Mark the epoch where the story happens with a labelled arrow.
+
+    dy, dx: where the label sits, as fractions of the axes' y and x ranges.
+    """
+    ymin, ymax = ax.get_ylim()
+    xmin, xmax = ax.get_xlim()
+    ax.axvline(epoch, color="0.5", linestyle=":", linewidth=1)
+    ax.annotate(
+        text,
+        xy=(epoch, y),
+        xytext=(epoch + dx * (xmax - xmin), y + dy * (ymax - ymin)),
+        ha="center",
+        fontsize=8,
+        arrowprops={"arrowstyle": "->", "color": "0.3"},
+        bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"},
+    )
+
+
+def plot_accuracy_bound(
+    ax: Axes,
+    points: Mapping[str, tuple[float, float]] | None = None,
+    *,
+    max_loss: float = 1.0,
+) -> Axes:
+    """The (cross-entropy, accuracy) plane with the impossible region shaded.
+
+    points: label -> (loss, accuracy) to place in it, e.g. a forum's epoch line.
+    """
+    loss = np.linspace(0, max_loss, 200)
+    floor = np.clip(1 - loss / LN2, 0, 1)
+    ax.fill_between(loss, 0, floor, color="tab:red", alpha=0.18, label="impossible: accuracy < 1 − L/ln 2")
+    ax.plot(loss, floor, color="tab:red", linewidth=1.2)
+    for i, (label, (l_value, acc)) in enumerate((points or {}).items()):
+        ax.plot([l_value], [acc], marker="X" if acc < 1 - l_value / LN2 else "o", markersize=9,
+                color=f"C{i + 4}", linestyle="none", label=f"{label}: loss {l_value:.4g}, acc {acc:.4g}")
+    ax.set_xlim(0, max_loss)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("mean cross-entropy loss L")
+    ax.set_ylabel("accuracy")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7.5, loc="upper right")
+    return ax
+
+
+def figure_png(fig: Figure, dpi: int = 90) -> bytes:
+    """Render ``fig`` to PNG bytes (what a widget shows, what tests compare)."""
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()

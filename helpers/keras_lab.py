@@ -1,0 +1,94 @@
+"""Keras 3 training with honest curves: the logged average beside an inference-mode re-score.
+
+``fit`` wraps ``model.fit`` with a callback that, at every epoch's end, scores
+the training set (and any other split) with ``model.evaluate`` — inference mode,
+so BatchNorm uses its moving statistics and Dropout is off, exactly as
+validation is scored.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from helpers.runs import History, Progress
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras
+
+
+def set_seeds(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow, and turn on TF op determinism."""
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+class HonestCurves(keras.callbacks.Callback):
+    """Adds ``{name}_loss`` / ``{name}_{metric}`` for each split, scored in inference mode."""
+
+    def __init__(self, splits: Mapping[str, Any], batch_size: int = 256, progress: Progress | None = None):
+        super().__init__()
+        self.splits = dict(splits)
+        self.batch_size = batch_size
+        self.progress = progress
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs if logs is not None else {}
+        for name, data in self.splits.items():
+            result = evaluate(self.model, data, self.batch_size)
+            for key, value in result.items():
+                logs[f"{name}_{key}"] = value
+        if self.progress is not None:
+            self.progress(epoch + 1, self.params.get("epochs", epoch + 1))
+
+
+def evaluate(model: keras.Model, data: Any, batch_size: int = 256) -> dict[str, float]:
+    """``model.evaluate`` as a dict; ``data`` is (x, y) or a dataset/generator."""
+    if isinstance(data, tuple):
+        x, y = data
+        result = model.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
+    else:
+        result = model.evaluate(data, verbose=0, return_dict=True)
+    return {k: float(v) for k, v in result.items()}
+
+
+def fit(
+    model: keras.Model,
+    train: Any,
+    *,
+    epochs: int,
+    validation: Any = None,
+    rescore: Mapping[str, Any] | None = None,
+    batch_size: int | None = None,
+    progress: Progress | None = None,
+    callbacks: list[keras.callbacks.Callback] | None = None,
+    **fit_kwargs: Any,
+) -> History:
+    """``model.fit`` that returns a Gap Clinic History.
+
+    train: (x, y) arrays or a dataset/generator; validation: the same, passed as
+    ``validation_data`` (or leave None and pass ``validation_split=`` through).
+    rescore: named splits re-scored in inference mode each epoch, e.g.
+    ``{"train_eval": (x, y), "test": test_ds}``.
+    """
+    honest = HonestCurves(rescore or {}, progress=progress)
+    kwargs: dict[str, Any] = dict(epochs=epochs, verbose=0, callbacks=[*(callbacks or []), honest], **fit_kwargs)
+    if validation is not None:
+        kwargs["validation_data"] = validation
+    if isinstance(train, tuple):
+        keras_history = model.fit(train[0], train[1], batch_size=batch_size, **kwargs)
+    else:
+        keras_history = model.fit(train, **kwargs)
+    metrics = {k: [float(v) for v in values] for k, values in keras_history.history.items()}
+    return History(metrics=metrics)
+
+
+def as_float32(x: np.ndarray) -> np.ndarray:
+    return np.asarray(x, dtype="float32")

@@ -1,0 +1,265 @@
+"""Runs: a frozen config in, a ``History`` out, cached on disk as JSON + NPZ.
+
+The cache key is a hash of the config's class, its fields, the trainer's code
+version and the versions of the libraries that produce the numbers, so an
+upgrade of TensorFlow or PyTorch never serves stale curves. Nothing is pickled:
+a corrupt or foreign entry is recomputed with a warning, never trusted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import json
+import math
+import os
+import platform
+import shutil
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from helpers.validate import check_range
+
+Progress = Callable[[int, int], None]
+FRAMEWORK_PACKAGES = {
+    "torch": ("torch",),
+    "keras": ("tensorflow", "keras"),
+    "numpy": (),
+}
+_MEMORY: dict[str, History] = {}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Base of every scenario's frozen config; subclasses add their knobs.
+
+    Subclasses set ``trainer`` ("module:function", imported only when a run is
+    not cached), ``framework`` ("torch", "keras" or "numpy") and bump
+    ``code_version`` whenever the trainer's numbers change meaning.
+    """
+
+    seed: int = 0
+    epochs: int = 10
+
+    trainer: ClassVar[str] = ""
+    framework: ClassVar[str] = "numpy"
+    code_version: ClassVar[int] = 1
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError for a field outside its allowed range."""
+        check_range("seed", self.seed, 0, 2**31 - 1, integer=True)
+        check_range("epochs", self.epochs, 1, 1000, integer=True)
+
+    def replace(self, **changes: Any) -> RunConfig:
+        """Return a copy with ``changes`` applied (and validated)."""
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            names = ", ".join(f.name for f in dataclasses.fields(self))
+            raise ValueError(f"unknown field(s) {sorted(unknown)}; {type(self).__name__} has {names}.")
+        return dataclasses.replace(self, **changes)
+
+    def cache_key(self) -> str:
+        """Hash of the class, fields, code version and library versions."""
+        payload = {
+            "class": f"{type(self).__module__}.{type(self).__qualname__}",
+            "fields": dataclasses.asdict(self),
+            "code_version": self.code_version,
+            "versions": library_versions(self.framework),
+        }
+        blob = json.dumps(payload, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:20]
+
+
+@dataclass
+class History:
+    """Per-epoch metrics (Keras names: loss, accuracy, val_loss ...) plus extras.
+
+    ``metrics`` holds one list per name, one value per epoch; ``arrays`` holds
+    anything else a plot needs (per-class accuracy, a BN channel trace);
+    ``info`` holds JSON scalars (timings, sizes, measured facts).
+    """
+
+    metrics: dict[str, list[float]]
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        lengths = {len(v) for v in self.metrics.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"every metric needs one value per epoch; got lengths {sorted(lengths)}.")
+        self.metrics = {k: [float(x) for x in v] for k, v in self.metrics.items()}
+
+    @property
+    def n_epochs(self) -> int:
+        return len(next(iter(self.metrics.values()), []))
+
+    @property
+    def epochs(self) -> np.ndarray:
+        """Epoch numbers, 1-based as Keras prints them."""
+        return np.arange(1, self.n_epochs + 1)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self.metrics:
+            raise KeyError(f"no metric {name!r}; this history has {sorted(self.metrics)}.")
+        return np.asarray(self.metrics[name], dtype=float)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.metrics
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, History):
+            return NotImplemented
+        return (
+            self.metrics == other.metrics
+            and self.info == other.info
+            and self.arrays.keys() == other.arrays.keys()
+            and all(np.array_equal(self.arrays[k], other.arrays[k]) for k in self.arrays)
+        )
+
+    def final(self, name: str) -> float:
+        return float(self[name][-1])
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write a Keras ``CSVLogger``-style file (0-based ``epoch`` column)."""
+        path = Path(path)
+        names = list(self.metrics)
+        lines = [",".join(["epoch", *names])]
+        for i in range(self.n_epochs):
+            lines.append(",".join([str(i)] + [repr(self.metrics[n][i]) for n in names]))
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def save(self, folder: Path) -> None:
+        """Write ``history.json`` and ``arrays.npz`` into ``folder``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        doc = {"format": 1, "metrics": self.metrics, "info": self.info}
+        (folder / "history.json").write_text(json.dumps(doc, allow_nan=True))
+        np.savez(folder / "arrays.npz", **self.arrays)
+
+    @classmethod
+    def load(cls, folder: Path) -> History:
+        """Read what ``save`` wrote; raises on anything malformed."""
+        doc = json.loads((folder / "history.json").read_text())
+        if doc.get("format") != 1 or not isinstance(doc.get("metrics"), dict):
+            raise ValueError("not a Gap Clinic history (format 1)")
+        with np.load(folder / "arrays.npz", allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        return cls(metrics=doc["metrics"], arrays=arrays, info=doc.get("info", {}))
+
+
+def library_versions(framework: str) -> dict[str, str]:
+    """Versions that change the numbers, read without importing the libraries."""
+    if framework not in FRAMEWORK_PACKAGES:
+        raise ValueError(f"framework={framework!r}; choose one of {sorted(FRAMEWORK_PACKAGES)}.")
+    versions = {"python": platform.python_version(), "numpy": np.__version__}
+    for package in FRAMEWORK_PACKAGES[framework]:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "missing"
+    return versions
+
+
+def cache_dir() -> Path:
+    """Where runs are cached: $GAP_CLINIC_CACHE, else data/cache in the checkout."""
+    env = os.environ.get("GAP_CLINIC_CACHE")
+    if env:
+        return Path(env)
+    repo = Path(__file__).resolve().parents[1]
+    if (repo / "pyproject.toml").exists():
+        return repo / "data" / "cache"
+    return Path.home() / ".cache" / "gap-clinic"
+
+
+def entry_path(config: RunConfig) -> Path:
+    return cache_dir() / f"{type(config).__name__}-{config.cache_key()}"
+
+
+def is_cached(config: RunConfig) -> bool:
+    """True when ``run(config)`` will not train (memory or a complete disk entry)."""
+    path = entry_path(config)
+    return str(path) in _MEMORY or (path / "history.json").exists()
+
+
+def load_trainer(config: RunConfig) -> Callable[..., History]:
+    module_name, _, func = config.trainer.partition(":")
+    if not module_name or not func:
+        raise ValueError(f"{type(config).__name__}.trainer must be 'module:function'.")
+    return getattr(importlib.import_module(module_name), func)
+
+
+def run(
+    config: RunConfig,
+    *,
+    progress: Progress | None = None,
+    use_cache: bool = True,
+) -> History:
+    """Train ``config`` (or read it from the cache) and return its History.
+
+    progress: called as ``progress(done, total)`` after each epoch of a real training.
+    use_cache: False trains afresh and leaves the cache untouched.
+    """
+    if not isinstance(config, RunConfig):
+        raise ValueError(f"run() takes a RunConfig; got {type(config).__name__}.")
+    path = entry_path(config)
+    if use_cache:
+        if str(path) in _MEMORY:
+            return _MEMORY[str(path)]
+        if (path / "history.json").exists():
+            try:
+                history = History.load(path)
+                _MEMORY[str(path)] = history
+                return history
+            except Exception as err:
+                warnings.warn(
+                    f"cache entry {path.name} is unreadable ({type(err).__name__}: {err}); retraining.",
+                    stacklevel=2,
+                )
+    start = time.perf_counter()
+    history = load_trainer(config)(config, progress=progress)
+    history.info.setdefault("train_seconds", round(time.perf_counter() - start, 3))
+    _check_finite_lengths(history)
+    if use_cache:
+        _store(path, history)
+        _MEMORY[str(path)] = History.load(path)
+        return _MEMORY[str(path)]
+    return history
+
+
+def forget_memory() -> None:
+    """Drop the in-process cache (the disk cache stays)."""
+    _MEMORY.clear()
+
+
+def _check_finite_lengths(history: History) -> None:
+    if history.n_epochs == 0:
+        raise ValueError("the trainer returned a History with no epochs.")
+    for name, values in history.metrics.items():
+        if any(math.isnan(v) for v in values):
+            warnings.warn(f"metric {name} has NaN values.", stacklevel=3)
+
+
+def _store(path: Path, history: History) -> None:
+    """Write atomically, so an interrupted run never leaves a half entry behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=path.parent))
+    try:
+        history.save(tmp)
+        if path.exists():
+            shutil.rmtree(path)
+        tmp.rename(path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)

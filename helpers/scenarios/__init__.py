@@ -1,0 +1,1 @@
+"""One declarative module per lesson: data, model, bug and fix configs, knobs, symptom bands."""

@@ -1,0 +1,84 @@
+"""Train/validation splits, the right ones and the classic mistakes.
+
+Each function returns index arrays (train_idx, val_idx) into the data it was
+given, so a split can be inspected (which rows? which frames?) before use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from helpers.datasets import rng
+from helpers.validate import check_range
+
+
+def _check_fraction(val_fraction: float) -> None:
+    check_range("val_fraction", val_fraction, 0.01, 0.99)
+
+
+def random_split(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A shuffled split of ``n`` rows."""
+    _check_fraction(val_fraction)
+    order = rng(seed).permutation(n)
+    n_val = round(n * val_fraction)
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def stratified_split(labels: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A shuffled split that keeps each class's share the same on both sides."""
+    _check_fraction(val_fraction)
+    generator = rng(seed)
+    val = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        val.extend(generator.permutation(members)[: round(len(members) * val_fraction)])
+    val = np.sort(np.asarray(val, dtype=int))
+    return np.setdiff1d(np.arange(len(labels)), val), val
+
+
+def tail_split(n: int, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """Keras ``fit(validation_split=f)``: the *last* f of the rows, taken before any shuffling."""
+    _check_fraction(val_fraction)
+    n_train = int(n * (1 - val_fraction))
+    return np.arange(n_train), np.arange(n_train, n)
+
+
+def sorted_subset_split(
+    file_names: Sequence[str], labels: np.ndarray, val_fraction: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Legacy ``flow_from_directory(subset=...)``: per class, the sorted *first* f of the files are validation.
+
+    Sorting is lexicographic, as the directory iterator sorts: A1, A10, A100, A1000, A1001 …
+    """
+    _check_fraction(val_fraction)
+    names = np.asarray(file_names)
+    val = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        members = members[np.argsort(names[members], kind="stable")]
+        val.extend(members[: int(val_fraction * len(members))])
+    val = np.sort(np.asarray(val, dtype=int))
+    return np.setdiff1d(np.arange(len(names)), val), val
+
+
+def group_split(groups: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Whole groups (recordings, patients, machines) go to one side only."""
+    _check_fraction(val_fraction)
+    unique = rng(seed).permutation(np.unique(groups))
+    n_val = max(1, round(len(unique) * val_fraction))
+    val_mask = np.isin(groups, unique[:n_val])
+    return np.flatnonzero(~val_mask), np.flatnonzero(val_mask)
+
+
+def shuffle_separately(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The classic mistake: X and y each shuffled by its own permutation, so pairs no longer match."""
+    generator = rng(seed)
+    return x[generator.permutation(len(x))], y[generator.permutation(len(y))]
+
+
+def shuffle_jointly(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The right way: one permutation applied to both."""
+    order = rng(seed).permutation(len(x))
+    return x[order], y[order]

@@ -1,0 +1,17 @@
+"""Shared fixtures. Network access is blocked for every test (pytest-socket, see Makefile):
+only loopback is allowed, for the Jupyter server the browser test starts."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import runs
+
+
+@pytest.fixture
+def tmp_cache(tmp_path, monkeypatch):
+    """A private, empty run cache (memory cache cleared before and after)."""
+    monkeypatch.setenv("GAP_CLINIC_CACHE", str(tmp_path / "cache"))
+    runs.forget_memory()
+    yield tmp_path / "cache"
+    runs.forget_memory()

@@ -1,0 +1,51 @@
+"""Notebook 00's shapes: each canonical symptom measured and held to its band."""
+
+import pytest
+
+from helpers.runs import run
+from helpers.scenarios import reading_curves as rc
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def histories():
+    return {name: run(config) for name, config in rc.SHAPES.items()}
+
+
+@pytest.fixture(scope="module")
+def measured(histories):
+    return rc.measure(histories)
+
+
+@pytest.mark.parametrize("band", sorted(rc.BANDS))
+def test_symptom_within_its_band(measured, band):
+    low, high = rc.BANDS[band]
+    assert low <= measured[band] <= high, f"{band} = {measured[band]:.4g}, band {low}–{high}"
+
+
+def test_every_run_is_consistent_with_the_cross_entropy_bound(histories):
+    from helpers.stats import accuracy_floor
+
+    for name, h in histories.items():
+        for split in ("train_eval", "val", "test"):
+            assert (h[f"{split}_accuracy"] >= accuracy_floor(h[f"{split}_loss"]) - 1e-9).all(), (name, split)
+
+
+def test_same_seed_same_numbers_twice():
+    config = rc.SHAPES["healthy"].replace(epochs=3)
+    assert run(config, use_cache=False).metrics == run(config, use_cache=False).metrics
+
+
+def test_a_different_seed_gives_different_numbers():
+    config = rc.SHAPES["healthy"].replace(epochs=2)
+    assert run(config, use_cache=False).metrics != run(config.replace(seed=1), use_cache=False).metrics
+
+
+def test_bad_knob_values_name_the_allowed_range():
+    with pytest.raises(ValueError, match=r"n_train=5 .*20 to 1000"):
+        rc.CurvesConfig(n_train=5)
+    with pytest.raises(ValueError, match=r"val_source='tail'.*'same', 'shifted'"):
+        rc.CurvesConfig(val_source="tail")
+    with pytest.raises(ValueError, match="shape='wiggly'"):
+        rc.make_config("wiggly", 100, 0.0, 0.0)

@@ -1,0 +1,106 @@
+import json
+import warnings
+
+import numpy as np
+import pytest
+import toy
+
+from helpers import runs
+from helpers.runs import History, entry_path, is_cached, run
+
+
+def test_bad_config_names_field_and_allowed_values():
+    with pytest.raises(ValueError, match=r"rate=1\.5 .*0\.0 to 1\.0"):
+        toy.ToyConfig(rate=1.5)
+    with pytest.raises(ValueError, match=r"kind='c' .*'a', 'b'"):
+        toy.ToyConfig(kind="c")
+    with pytest.raises(ValueError, match=r"epochs=0"):
+        toy.ToyConfig(epochs=0)
+    with pytest.raises(ValueError, match=r"epochs=2\.5 must be an integer"):
+        toy.ToyConfig(epochs=2.5)
+    with pytest.raises(ValueError, match="unknown field"):
+        toy.ToyConfig().replace(colour="red")
+
+
+def test_configs_are_frozen_and_hash_by_value():
+    a, b = toy.ToyConfig(rate=0.3), toy.ToyConfig(rate=0.3)
+    assert a.cache_key() == b.cache_key()
+    assert a.cache_key() != a.replace(rate=0.4).cache_key()
+    with pytest.raises(AttributeError):
+        a.rate = 0.9
+
+
+def test_cache_key_changes_with_library_versions(monkeypatch):
+    config = toy.ToyConfig()
+    before = config.cache_key()
+    monkeypatch.setattr(runs, "library_versions", lambda fw: {"numpy": "0.0.1"})
+    assert config.cache_key() != before
+
+
+def test_cache_hit_returns_identical_history_without_training(tmp_cache):
+    config = toy.ToyConfig(rate=0.25)
+    toy.CALLS["n"] = 0
+    first = run(config)
+    assert toy.CALLS["n"] == 1 and is_cached(config)
+    runs.forget_memory()  # force the disk path, not the in-memory one
+    second = run(config)
+    assert toy.CALLS["n"] == 1
+    assert second == first
+    assert np.array_equal(second.arrays["per_class"], first.arrays["per_class"])
+    assert (entry_path(config) / "history.json").exists()
+    assert not list(tmp_cache.rglob("*.pkl"))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda p: (p / "history.json").write_text("{not json"),
+        lambda p: (p / "history.json").write_text(json.dumps({"format": 99})),
+        lambda p: (p / "arrays.npz").write_bytes(b"PK\x03\x04garbage"),
+        lambda p: np.savez(p / "arrays.npz", obj=np.array([{"a": 1}], dtype=object)),
+        lambda p: (p / "arrays.npz").unlink(),
+    ],
+    ids=["bad-json", "wrong-format", "bad-npz", "pickled-object-array", "missing-npz"],
+)
+def test_corrupt_cache_entry_is_recomputed_with_a_warning(tmp_cache, damage):
+    config = toy.ToyConfig(rate=0.7)
+    good = run(config)
+    damage(entry_path(config))
+    runs.forget_memory()
+    toy.CALLS["n"] = 0
+    with pytest.warns(UserWarning, match="unreadable"):
+        again = run(config)
+    assert toy.CALLS["n"] == 1
+    assert again == good
+    runs.forget_memory()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert run(config) == good  # the entry was rewritten whole
+
+
+def test_use_cache_false_trains_and_leaves_cache_alone(tmp_cache):
+    config = toy.ToyConfig(rate=0.1)
+    run(config, use_cache=False)
+    assert not is_cached(config)
+
+
+def test_progress_is_reported_per_epoch(tmp_cache):
+    seen = []
+    run(toy.ToyConfig(epochs=4), progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_history_rejects_ragged_metrics_and_writes_keras_csv(tmp_path):
+    with pytest.raises(ValueError, match="one value per epoch"):
+        History(metrics={"loss": [1, 2], "val_loss": [1]})
+    h = History(metrics={"loss": [0.5, 0.4], "val_loss": [0.6, 0.5]})
+    text = h.to_csv(tmp_path / "log.csv").read_text().splitlines()
+    assert text[0] == "epoch,loss,val_loss"
+    assert text[1].startswith("0,0.5,")
+    with pytest.raises(KeyError, match="has"):
+        h["accuracy"]
+
+
+def test_run_rejects_non_configs():
+    with pytest.raises(ValueError, match="RunConfig"):
+        run({"epochs": 3})

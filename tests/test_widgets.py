@@ -1,0 +1,80 @@
+import time
+
+import numpy as np
+import pytest
+import toy
+
+from helpers.curves import plot_curves
+from helpers.widgets import Choice, FixPanel, Slider, Toggle
+
+
+def draw(fig, history, config):
+    plot_curves(history, fig.subplots(), "loss", splits=("val",))
+
+
+def make_panel():
+    knobs = [
+        Toggle("bug", "validation through the bug", False),
+        Slider("rate", "learning speed", 0.1, 0.9, 0.1, 0.5),
+        Choice("kind", "variant", [("first", "a"), ("second", "b")], "a"),
+    ]
+    return FixPanel(knobs, lambda **v: toy.ToyConfig(**v), draw, title="toy")
+
+
+def val_line(panel):
+    lines = {line.get_label(): line for line in panel.figure.axes[0].lines}
+    return np.asarray(lines["validation"].get_ydata())
+
+
+def test_toggle_changes_the_plotted_data_and_the_image(tmp_cache):
+    panel = make_panel()
+    before, png_before = val_line(panel), panel.image.value
+    panel.controls["bug"].value = True  # as a click would
+    after = val_line(panel)
+    assert np.allclose(after / before, 3.0 / 1.1)
+    assert bytes(panel.image.value) != bytes(png_before) and bytes(panel.image.value)[:4] == b"\x89PNG"
+    assert len(panel.figure.axes) == 1  # redrawn in place, not stacked
+
+
+def test_cached_redraw_is_fast_and_says_so(tmp_cache):
+    panel = make_panel()
+    panel.set(bug=True)
+    panel.set(bug=False)  # both cached now
+    times = []
+    for value in [True, False] * 5:
+        panel.set(bug=value)
+        assert panel.last_was_cached
+        times.append(panel.last_redraw_seconds)
+    assert np.median(times) < 0.3
+    assert "from the cache" in panel.status.value
+
+
+def test_uncached_run_shows_progress_then_hides_it(tmp_cache):
+    panel = make_panel()
+    seen = []
+    panel.progress.observe(lambda c: seen.append(c["new"]), names="value")
+    panel.set(rate=0.3)
+    assert not panel.last_was_cached
+    assert seen[-1] == toy.ToyConfig().epochs
+    assert panel.progress.layout.visibility == "hidden"
+
+
+def test_impossible_combination_is_shown_not_raised(tmp_cache):
+    panel = make_panel()
+    panel.make_config = lambda **v: (_ for _ in ()).throw(ValueError("rate 0.3 needs kind 'b'"))
+    panel.set(rate=0.3)
+    assert "Not possible" in panel.status.value and "kind" in panel.status.value
+
+
+def test_sliders_do_not_train_while_dragging(tmp_cache):
+    panel = make_panel()
+    assert panel.controls["rate"].continuous_update is False
+    with pytest.raises(ValueError, match="unknown knob"):
+        panel.set(speed=1)
+
+
+def test_redraw_timing_is_measured(tmp_cache):
+    panel = make_panel()
+    start = time.perf_counter()
+    panel.redraw()
+    assert 0 < panel.last_redraw_seconds <= time.perf_counter() - start + 1e-6
