@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Jupyter refuses root unless told; classroom laptops are not root, CI machines are.
 # Only loopback may be reached while testing (the browser test's Jupyter server).
+LAB_PORT ?= 8888
 PYTEST_FLAGS ?= --nbval --nbval-current-env --nbval-cell-timeout=600 \
 	--allow-hosts=127.0.0.1,::1,localhost --durations=15
 
@@ -19,7 +21,8 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP)
 
 lab: install
-	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --no-browser
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) --no-browser \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_FLAGS)
