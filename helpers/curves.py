@@ -137,8 +137,9 @@ def plot_accuracy_bound(
     ax.fill_between(loss, 0, floor, color="tab:red", alpha=0.18, label="impossible: accuracy < 1 − L/ln 2")
     ax.plot(loss, floor, color="tab:red", linewidth=1.2)
     for i, (label, (l_value, acc)) in enumerate((points or {}).items()):
-        ax.plot([l_value], [acc], marker="X" if acc < 1 - l_value / LN2 else "o", markersize=9,
-                color=("black", "tab:brown", "tab:pink")[i % 3], linestyle="none", label=f"{label}: loss {l_value:.4g}, acc {acc:.4g}")
+        impossible = acc < 1 - l_value / LN2
+        ax.plot([l_value], [acc], marker="X" if impossible else "o", markersize=9, linestyle="none",
+                color=("black", "tab:brown", "tab:pink")[i % 3], label=f"{label}: loss {l_value:.4g}, acc {acc:.4g}")
     ax.set_xlim(0, max_loss)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("mean cross-entropy loss L")
