@@ -74,3 +74,54 @@ def write_image_folder(
         counters[int(label)] += 1
     marker.write_text("ok\n")
     return root
+
+
+def production_line(
+    n_rows: int,
+    *,
+    bad_rate: float = 0.025,
+    drift: float = 1.0,
+    seed: int = 0,
+    n_params: int = 31,
+) -> dict[str, np.ndarray]:
+    """A time-ordered production log: 31 machine parameters per part and whether the part was good.
+
+    Parameters have realistic scales (temperatures ~200 °C, pressures ~5 bar,
+    speeds ~1500 rpm, times ~30 s …) and are correlated through a few shared
+    latent factors. The process *setpoints* drift slowly and jump once (a tool
+    change at 80 % of the run), scaled by ``drift``. A part is bad when its
+    parameters deviate from the setpoints of its own time, so the cause of a
+    bad part is the same in every period while the raw values move.
+
+    Returns ``x`` (rows × params, time order), ``good`` (1 = good part, 0 = bad),
+    ``time`` (0..1) and ``setpoint`` (the true setpoints, for the drift plot).
+    """
+    check_range("n_rows", n_rows, 100, 10_000_000, integer=True)
+    check_range("bad_rate", bad_rate, 0.001, 0.5)
+    check_range("drift", drift, 0.0, 5.0)
+    g = rng(seed)
+    time = np.linspace(0.0, 1.0, n_rows)
+    scale = np.exp(g.uniform(np.log(0.5), np.log(2000), n_params))  # ~0.5 … 2000 units
+    spread = scale * g.uniform(0.01, 0.04, n_params)  # part-to-part variation
+    trend = g.normal(0, 1, n_params)  # setpoint drift, in spreads over the whole run
+    jump = g.normal(0, 1, n_params) * (g.random(n_params) < 0.5)  # half the params move at the tool change
+    shape = (trend[None, :] * 3 * time[:, None] + jump[None, :] * 4 * (time[:, None] >= 0.8)) * drift
+    setpoint = scale[None, :] + shape * spread[None, :]
+    loadings = g.normal(0, 1, (n_params, 4)) / 2.0
+    noise = g.normal(0, 1, (n_rows, 4)) @ loadings.T + g.normal(0, 1, (n_rows, n_params))
+    noise /= np.sqrt((loadings**2).sum(1) + 1)[None, :]
+    x = setpoint + noise * spread[None, :]
+    # Bad parts: a few parameters far from their setpoint (either side), plus one interaction.
+    causes = g.choice(n_params, 5, replace=False)
+    dev = noise[:, causes]
+    risk = (dev**2) @ np.array([1.0, 0.8, 0.6, 0.5, 0.4]) + 0.8 * dev[:, 0] * dev[:, 1]
+    threshold = np.quantile(risk, 1 - bad_rate)
+    logit = 3.0 * (risk - threshold)
+    bad = g.random(n_rows) < 1 / (1 + np.exp(-logit))
+    return {
+        "x": x.astype("float32"),
+        "good": (~bad).astype("float32"),
+        "time": time.astype("float32"),
+        "setpoint": setpoint.astype("float32"),
+        "causes": causes,
+    }

@@ -8,24 +8,47 @@ validation is scored.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 from helpers.runs import History, Progress
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import keras
+
+@contextlib.contextmanager
+def silence_native_stderr() -> Iterator[None]:
+    """Send C++-level stderr (TensorFlow's CUDA probes, tf.data notices) to /dev/null meanwhile.
+
+    Those lines carry timestamps, so they would make every notebook output differ;
+    Python exceptions are unaffected (they propagate and print after restore).
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+with silence_native_stderr():
+    import keras
+    import tensorflow as tf
+
+    tf.config.list_physical_devices()  # the CUDA probe logs here once, silenced
 
 
 def set_seeds(seed: int) -> None:
     """Seed Python, NumPy and TensorFlow, and turn on TF op determinism."""
-    import tensorflow as tf
-
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
 
@@ -82,10 +105,11 @@ def fit(
     kwargs: dict[str, Any] = dict(epochs=epochs, verbose=0, callbacks=[*(callbacks or []), honest], **fit_kwargs)
     if validation is not None:
         kwargs["validation_data"] = validation
-    if isinstance(train, tuple):
-        keras_history = model.fit(train[0], train[1], batch_size=batch_size, **kwargs)
-    else:
-        keras_history = model.fit(train, **kwargs)
+    with silence_native_stderr():
+        if isinstance(train, tuple):
+            keras_history = model.fit(train[0], train[1], batch_size=batch_size, **kwargs)
+        else:
+            keras_history = model.fit(train, **kwargs)
     metrics = {k: [float(v) for v in values] for k, values in keras_history.history.items()}
     return History(metrics=metrics)
 

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from helpers.curves import figure_png
 from helpers.runs import History, RunConfig, is_cached, run
 
-Draw = Callable[[Figure, History, RunConfig], None]
+Draw = Callable[..., None]  # draw(fig, history, config, **view_values)
 _STYLE = {"description_width": "initial"}
 
 
@@ -83,7 +83,9 @@ class FixPanel:
     knobs: the controls; each ``name`` is a keyword of ``make_config``.
     make_config: builds the run's config from the knob values (raises ValueError
     for a combination that cannot work; the panel shows the message).
-    draw: fills a cleared Figure from the run's History.
+    draw: fills a cleared Figure: ``draw(fig, history, config, **view_values)``.
+    view: names of knobs that change only the picture (which metric to show),
+    never the run; they go to ``draw``, not to ``make_config``.
     """
 
     def __init__(
@@ -94,8 +96,10 @@ class FixPanel:
         *,
         figsize: tuple[float, float] = (10.5, 3.8),
         title: str = "",
+        view: Sequence[str] = (),
     ) -> None:
         self.knobs = list(knobs)
+        self.view = tuple(view)
         self.make_config = make_config
         self.draw = draw
         self.figure = Figure(figsize=figsize, layout="constrained")
@@ -135,8 +139,10 @@ class FixPanel:
     def redraw(self) -> None:
         """Run (or read from cache) the config the knobs describe, and redraw the figure."""
         start = time.perf_counter()
+        values = self.values()
+        view_values = {name: values.pop(name) for name in self.view}
         try:
-            config = self.make_config(**self.values())
+            config = self.make_config(**values)
         except ValueError as err:
             self.status.value = f"<span style='color:#b00'>Not possible: {html.escape(str(err))}</span>"
             return
@@ -149,7 +155,7 @@ class FixPanel:
         finally:
             self.progress.layout.visibility = "hidden"
         self.figure.clear()
-        self.draw(self.figure, history, config)
+        self.draw(self.figure, history, config, **view_values)
         self.image.value = figure_png(self.figure)
         self.history, self.config = history, config
         self.last_redraw_seconds = time.perf_counter() - start

@@ -1,0 +1,103 @@
+"""Case 04: each symptom of the post reproduced, each fix measured, the doctor's verdicts."""
+
+import numpy as np
+import pytest
+
+from helpers import doctor
+from helpers.runs import run
+from helpers.scenarios import case04_metric as case
+from helpers.stats import accuracy_floor
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return {name: run(config) for name, config in case.configs().items()}
+
+
+@pytest.fixture(scope="module")
+def measured(runs):
+    return case.measure(runs)
+
+
+@pytest.mark.parametrize("band", sorted(case.BANDS))
+def test_symptom_within_its_band(measured, band):
+    low, high = case.BANDS[band]
+    assert low <= measured[band] <= high, f"{band} = {measured[band]:.4g}, band {low}–{high}"
+
+
+def test_post_accuracy_column_is_impossible_after_epoch_one(runs):
+    log = case.as_logged(runs["the post"], "Accuracy()")
+    assert (log["accuracy"][1:] < accuracy_floor(log["loss"][1:])).all()
+
+
+def test_exact_accuracy_only_counts_saturated_outputs(runs):
+    for h in runs.values():
+        assert (h["val_exact"] <= h["val_saturated"] + 1e-6).all()
+
+
+def test_fixed_metric_respects_the_bound_everywhere(runs):
+    for h in runs.values():
+        log = case.as_logged(h, "BinaryAccuracy()")
+        for split in ("", "val_"):
+            assert (log[f"{split}accuracy"] >= accuracy_floor(log[f"{split}loss"]) - 1e-6).all()
+
+
+def test_accuracy_string_resolves_from_shapes():
+    assert case.resolve_accuracy_string((None, 1), 1) == "BinaryAccuracy"
+    assert case.resolve_accuracy_string((None,), 9) == "SparseCategoricalAccuracy"
+    assert case.resolve_accuracy_string((None, 5), 5) == "CategoricalAccuracy"  # multi-label trap
+
+
+def test_tail_split_is_keras_validation_split():
+    """Our tail split must be the rows Keras itself validates on."""
+    from helpers import splits
+    from helpers.keras_lab import keras  # noqa: F401 - quiet import
+    from keras.src.trainers.data_adapters.array_slicing import train_validation_split
+
+    x = np.arange(103, dtype="float32")[:, None]
+    (_, ), (x_val, ) = train_validation_split((x,), validation_split=0.2)
+    _, val_idx = splits.tail_split(103, 0.2)
+    assert np.array_equal(np.asarray(x_val)[:, 0], val_idx)
+
+
+def test_doctor_flags_the_bugs_and_not_the_fixes(runs):
+    def found(name, metric):
+        h = runs[name]
+        return doctor.codes(doctor.diagnose_history(case.as_logged(h, metric), loss="binary_crossentropy"),
+                            at_least="warn")
+
+    assert "METRIC_INCONSISTENT" in found("the post", "Accuracy()")
+    assert "METRIC_INCONSISTENT" not in found("the post", "BinaryAccuracy()")
+    assert "POPULATION_SHIFT" in found("scaled + Adam, tail split", "BinaryAccuracy()")
+    assert "POPULATION_SHIFT" not in found("scaled + Adam, shuffled split", "BinaryAccuracy()")
+
+
+def test_forum_log_plotted_numbers_match_the_committed_csv():
+    log = doctor.read_log(case.FORUM_LOG)
+    assert np.allclose(log.columns["loss"], case.FORUM["loss"])
+    assert np.allclose(log.columns["accuracy"], case.FORUM["accuracy"])
+    assert np.allclose(log.epochs, case.FORUM["epoch"])
+
+
+def test_bad_knobs_name_the_allowed_values():
+    with pytest.raises(ValueError, match=r"split='random'.*'tail', 'shuffled', 'time-aware'"):
+        case.MetricCaseConfig(split="random")
+    with pytest.raises(ValueError, match=r"bad_rate=0\.5 .*0\.01 to 0\.2"):
+        case.MetricCaseConfig(bad_rate=0.5)
+    with pytest.raises(ValueError, match="scaling='yes' must be True or False"):
+        case.MetricCaseConfig(scaling="yes")
+    with pytest.raises(ValueError, match="metric='accuracy'"):
+        case.as_logged(None, "accuracy")
+
+
+def test_panel_metric_toggle_redraws_without_training(runs):
+    from helpers.widgets import FixPanel
+
+    panel = FixPanel(case.knobs(), case.make_config, case.draw_panel, view=("metric",))
+    assert panel.last_was_cached
+    before = bytes(panel.image.value)
+    panel.controls["metric"].value = "BinaryAccuracy()"
+    assert panel.last_was_cached and bytes(panel.image.value) != before
+    assert panel.last_redraw_seconds < 1.0
