@@ -240,9 +240,9 @@ def as_logged(history: History, metric: str = "Accuracy()") -> dict[str, np.ndar
 
 def resolve_accuracy_string(y_shape: tuple[int, ...], out_units: int) -> str:
     """Which metric class Keras 3 builds for the string 'accuracy', from tensor shapes alone."""
-    from keras.src.trainers.compile_utils import get_metric
+    from helpers.keras_lab import keras  # imported quietly, before any keras submodule
 
-    from helpers.keras_lab import keras  # imported quietly
+    get_metric = keras.src.trainers.compile_utils.get_metric
 
     y_true = keras.KerasTensor(y_shape)
     y_pred = keras.KerasTensor((y_shape[0], out_units))
