@@ -53,8 +53,9 @@ def test_accuracy_string_resolves_from_shapes():
 def test_tail_split_is_keras_validation_split():
     """Our tail split must be the rows Keras itself validates on."""
     from helpers import splits
-    from helpers.keras_lab import keras  # noqa: F401 - quiet import
-    from keras.src.trainers.data_adapters.array_slicing import train_validation_split
+    from helpers.keras_lab import keras
+
+    train_validation_split = keras.src.trainers.data_adapters.array_slicing.train_validation_split
 
     x = np.arange(103, dtype="float32")[:, None]
     (_, ), (x_val, ) = train_validation_split((x,), validation_split=0.2)
