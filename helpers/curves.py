@@ -114,12 +114,19 @@ def annotate_epoch(ax: Axes, epoch: float, y: float, text: str, *, dy: float = 0
     ax.annotate(
         text,
         xy=(epoch, y),
-        xytext=(epoch + dx * (xmax - xmin), y + dy * (ymax - ymin)),
+        xytext=(epoch + dx * (xmax - xmin), _offset(ax, y, dy, ymin, ymax)),
         ha="center",
         fontsize=8,
         arrowprops={"arrowstyle": "->", "color": "0.3"},
         bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"},
     )
+
+
+def _offset(ax: Axes, y: float, frac: float, low: float, high: float) -> float:
+    """``y`` moved by ``frac`` of the axis height, in log space on a log axis."""
+    if ax.get_yscale() == "log":
+        return float(10 ** (np.log10(y) + frac * (np.log10(high) - np.log10(low))))
+    return y + frac * (high - low)
 
 
 def plot_accuracy_bound(

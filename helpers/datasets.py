@@ -125,3 +125,40 @@ def production_line(
         "setpoint": setpoint.astype("float32"),
         "causes": causes,
     }
+
+
+def prototype_images(
+    n: int,
+    *,
+    n_classes: int = 10,
+    size: tuple[int, int] = (16, 16),
+    channels: int = 3,
+    noise: float = 0.15,
+    max_shift: int = 2,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Colour images whose class is a smooth random texture (one prototype per class).
+
+    Each sample is its class prototype shifted by up to ``max_shift`` pixels, with a
+    random brightness and pixel noise; pixels in [0, 1]. Class signal is strong, so
+    a small CNN learns it in a few epochs. The prototypes depend only on ``n_classes``
+    and the image shape, so two calls with different seeds draw the same classes.
+    """
+    from scipy.ndimage import gaussian_filter
+
+    check_range("n", n, 1, 10_000_000, integer=True)
+    check_range("n_classes", n_classes, 2, 1000, integer=True)
+    h, w = size
+    proto_rng = rng(1000 + n_classes)
+    protos = proto_rng.normal(0, 1, (n_classes, h, w, channels))
+    protos = gaussian_filter(protos, sigma=(0, 1.5, 1.5, 0))
+    protos = (protos - protos.mean(axis=(1, 2, 3), keepdims=True)) / protos.std(axis=(1, 2, 3), keepdims=True)
+    g = rng(seed)
+    labels = g.integers(0, n_classes, n)
+    images = np.empty((n, h, w, channels), dtype=np.float32)
+    for i, label in enumerate(labels):
+        dy, dx = g.integers(-max_shift, max_shift + 1, 2)
+        image = np.roll(protos[label], (dy, dx), axis=(0, 1))
+        image = 0.5 + 0.18 * image * g.uniform(0.7, 1.3) + g.normal(0, noise, image.shape)
+        images[i] = np.clip(image, 0.0, 1.0)
+    return images, labels.astype("int64")

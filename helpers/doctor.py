@@ -238,27 +238,38 @@ def _ratio(curves: Curves) -> np.ndarray | None:
 
 
 def check_stale_norm_stats(curves: Curves) -> list[Finding]:
-    """STALE_NORM_STATS: val ≫ train in the first epochs, then a ≥10× collapse within a few epochs."""
+    """STALE_NORM_STATS: val ≫ train from the first epochs, then a ≥10× collapse within a few epochs.
+
+    The high phase must start early (moving statistics start stale) and last
+    without a break until the collapse; the collapse itself may come late (with
+    momentum 0.99 and 50 steps an epoch it takes 5–10 epochs).
+    """
     ratio, val = _ratio(curves), curves.get("val_loss")
     if ratio is None or len(curves) < 3:
         return []
-    early = np.flatnonzero(ratio[: max(3, len(curves) // 3)] >= STALE_RATIO)
-    for start in early:
-        for end in range(start + 1, min(len(curves), start + COLLAPSE_WINDOW + 1)):
-            span = curves.epochs[end] - curves.epochs[start]
-            if span > COLLAPSE_WINDOW:
+    high = ratio >= STALE_RATIO
+    early = np.flatnonzero(high[: max(3, len(curves) // 3)])
+    if not len(early):
+        return []
+    start = int(early[0])
+    i = start
+    while i < len(curves) and high[i]:
+        for j in range(i + 1, len(curves)):
+            if curves.epochs[j] - curves.epochs[i] > COLLAPSE_WINDOW:
                 break
-            if val[start] / max(val[end], 1e-12) >= COLLAPSE_FACTOR:
+            if val[i] / max(val[j], 1e-12) >= COLLAPSE_FACTOR:
                 return [Finding(
                     "STALE_NORM_STATS", "warn",
-                    f"validation loss was {ratio[start]:.0f}× the training loss at epoch {curves.epochs[start]:.0f} "
-                    f"and then fell {val[start] / val[end]:.0f}× by epoch {curves.epochs[end]:.0f}: BatchNorm's "
-                    "moving statistics were catching up, this is not overfitting.",
+                    f"validation loss was {ratio[start]:.0f}× the training loss from epoch {curves.epochs[start]:.0f}, "
+                    f"then fell {val[i] / val[j]:.0f}× between epochs {curves.epochs[i]:.0f} and "
+                    f"{curves.epochs[j]:.0f}: BatchNorm's moving statistics were catching up, this is not overfitting.",
                     {"epoch_high": float(curves.epochs[start]), "ratio_high": float(ratio[start]),
-                     "epoch_collapsed": float(curves.epochs[end]), "collapse_factor": float(val[start] / val[end])},
+                     "epoch_collapse_start": float(curves.epochs[i]), "epoch_collapsed": float(curves.epochs[j]),
+                     "collapse_factor": float(val[i] / val[j])},
                     "Score the training set in inference mode too (it shows the same high loss); lower the BatchNorm "
                     "momentum (e.g. 0.9) or train more steps per epoch; judge the model after the collapse.",
                 )]
+        i += 1
     return []
 
 
@@ -349,23 +360,33 @@ def check_val_at_chance(curves: Curves, chance: float, val_size: int | None) -> 
     return []
 
 
+def _jitter(values: np.ndarray) -> float:
+    """Mean distance of each point from the midpoint of its neighbours: noise, with trends removed.
+
+    For independent noise of standard deviation σ this is about σ (0.98σ).
+    """
+    if len(values) < 3:
+        return 0.0
+    return float(np.mean(np.abs(values[1:-1] - (values[:-2] + values[2:]) / 2)))
+
+
 def check_val_noise(curves: Curves, val_size: int | None) -> list[Finding]:
-    """VAL_NOISY: val swings beyond its binomial error, or a val set too small to separate fixes."""
+    """VAL_NOISY: val accuracy jitters beyond its binomial error, or a val set too small to separate fixes."""
     val = curves.get("val_accuracy")
     if val is None or len(curves) < 3:
         return []
-    half = val[len(val) // 2 :]
-    swings = np.abs(np.diff(half))
-    mean_swing = float(swings.mean()) if len(swings) else 0.0
+    half = val[len(val) // 2 :] if len(val) >= 6 else val
+    jitter = _jitter(half)
     p = float(np.clip(half.mean(), 0.0, 1.0))
     if val_size:
         se = float(binomial_se(p, val_size))
-        if mean_swing > NOISE_FACTOR * max(se, 1.0 / val_size):
+        if jitter > NOISE_FACTOR * max(se, 1.0 / val_size):
             return [Finding(
                 "VAL_NOISY", "warn",
-                f"validation accuracy swings {mean_swing:.3f} from epoch to epoch, {mean_swing / se:.0f}× its "
-                f"binomial error ({se:.4f} for {val_size} rows): something besides sampling moves it.",
-                {"mean_swing": mean_swing, "binomial_se": se, "val_size": val_size},
+                f"validation accuracy jumps {jitter:.3f} around its own trend from epoch to epoch, "
+                f"{jitter / max(se, 1e-12):.0f}× its binomial error ({se:.4f} for {val_size} rows): something "
+                "besides sampling moves it.",
+                {"jitter": jitter, "binomial_se": se, "val_size": val_size},
                 "Look for randomness reaching validation (augmentation, dropout at inference), a learning rate that "
                 "is too high, or BatchNorm statistics that move between epochs.",
             )]
@@ -374,18 +395,18 @@ def check_val_noise(curves: Curves, val_size: int | None) -> list[Finding]:
                 "VAL_NOISY", "info",
                 f"with {val_size} validation rows, accuracy near {p:.2f} is only known to ±{se:.3f} (1 SE): "
                 f"differences smaller than {2 * se:.2f} between runs are noise.",
-                {"binomial_se": se, "val_size": val_size, "mean_swing": mean_swing},
+                {"binomial_se": se, "val_size": val_size, "jitter": jitter},
                 "Use a larger validation set, cross-validation, or report the error bar beside every number.",
             )]
         return []
     train = curves.get("accuracy")
-    train_swing = float(np.abs(np.diff(train[len(train) // 2 :])).mean()) if train is not None else 0.0
-    if mean_swing >= 0.05 and mean_swing >= NOISE_FACTOR * max(train_swing, 1e-3):
+    train_jitter = _jitter(train[len(train) // 2 :] if len(train) >= 6 else train) if train is not None else 0.0
+    if jitter >= 0.05 and jitter >= NOISE_FACTOR * max(train_jitter, 1e-3):
         return [Finding(
             "VAL_NOISY", "warn",
-            f"validation accuracy swings {mean_swing:.3f} between epochs, {mean_swing / max(train_swing, 1e-3):.0f}× "
-            "the training accuracy's swings.",
-            {"mean_swing": mean_swing, "train_mean_swing": train_swing},
+            f"validation accuracy jumps {jitter:.3f} around its trend between epochs, "
+            f"{jitter / max(train_jitter, 1e-3):.0f}× the training accuracy's jumps.",
+            {"jitter": jitter, "train_jitter": train_jitter},
             "Pass --val-size to compare with the binomial error; look for randomness reaching validation or a "
             "learning rate that is too high.",
         )]

@@ -74,7 +74,21 @@ class Slider:
         )
 
 
-Knob = Toggle | Choice | Slider
+@dataclass(frozen=True)
+class Levels:
+    """A slider over a few fixed values (each one a cacheable run)."""
+
+    name: str
+    label: str
+    values: Sequence[Any]
+    default: Any
+
+    def widget(self) -> widgets.Widget:
+        return widgets.SelectionSlider(options=list(self.values), value=self.default, description=self.label,
+                                       continuous_update=False, style=_STYLE, layout={"width": "420px"})
+
+
+Knob = Toggle | Choice | Slider | Levels
 
 
 class FixPanel:

@@ -1,0 +1,86 @@
+"""Case 02: the BatchNorm gap that closes sharply — symptoms, fixes, the doctor's verdicts."""
+
+import numpy as np
+import pytest
+
+from helpers import doctor
+from helpers.runs import run
+from helpers.scenarios import case02_batchnorm as case
+
+pytestmark = pytest.mark.slow
+POST, FIXED, SGD = "the post (Adam, momentum 0.99)", "momentum 0.9", "SGD, momentum 0.99"
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return {name: run(config) for name, config in case.configs().items()}
+
+
+@pytest.fixture(scope="module")
+def measured(runs):
+    return case.measure(runs)
+
+
+@pytest.mark.parametrize("band", sorted(case.BANDS))
+def test_symptom_within_its_band(measured, band):
+    low, high = case.BANDS[band]
+    assert low <= measured[band] <= high, f"{band} = {measured[band]:.4g}, band {low}–{high}"
+
+
+def test_the_issue_thresholds(measured):
+    assert measured["post_epoch3_val_over_train"] >= 10
+    assert measured["post_epoch3_train_eval_over_val"] <= 2 and 1 / measured["post_epoch3_train_eval_over_val"] <= 2
+    assert measured["post_epoch3_val_trainmode_over_train"] <= 3
+    assert measured["post_collapse_within_4_epochs"] >= 10
+    assert measured["fixed_epoch3_val_over_train"] <= 3
+
+
+def test_moving_mean_lags_by_the_momentum_arithmetic(runs):
+    """With momentum m, after t steps the moving mean holds (1 - m**t) of the true level (plus drift)."""
+    h = runs[POST]
+    steps, moving, true = h.arrays["step"], h.arrays["moving_mean"], h.arrays["batch_mean"]
+    level = true[-1]
+    expected = level * (1 - case.init_weight(0.99, steps))
+    early = steps <= 100
+    assert np.max(np.abs(moving[early] - expected[early])) < 0.25 * abs(level)
+    assert abs(moving[-1] - true[-1]) < 0.05 * abs(level)  # caught up by the end
+
+
+def test_doctor_flags_stale_stats_on_the_post_only(runs):
+    def codes(name):
+        return doctor.codes(doctor.diagnose_history(runs[name], n_classes=10, val_size=400), at_least="warn")
+
+    assert "STALE_NORM_STATS" in codes(POST)
+    assert "STALE_NORM_STATS" not in codes(FIXED)
+    assert "POPULATION_SHIFT" not in codes(POST)  # a collapse is not a shift
+
+
+@pytest.mark.slow
+def test_doctor_mode_probe_sees_the_gap_in_a_fresh_model():
+    from helpers.keras_lab import keras  # noqa: F401 - quiet import
+
+    config = case.configs()[POST]
+    model, _ = case.build_model(config)
+    d = case.load_data(config)
+    model.fit(d["x_train"], d["y_train"], batch_size=32, epochs=1, verbose=0)
+    assert "MODE_GAP" in doctor.codes(doctor.probe_modes(model, d["x_val"], d["y_val"]))
+
+
+def test_bad_knobs_name_the_allowed_values():
+    with pytest.raises(ValueError, match=r"momentum=1\.0 .*0\.5 to 0\.999"):
+        case.BatchNormCaseConfig(momentum=1.0)
+    with pytest.raises(ValueError, match=r"batch_size=100 .*16, 32, 64, 128"):
+        case.BatchNormCaseConfig(batch_size=100)
+
+
+def test_panel_honest_toggle_redraws_from_cache(runs):
+    from helpers.widgets import FixPanel
+
+    panel = FixPanel(case.knobs(), case.make_config, case.draw_panel, view=("honest",))
+    assert panel.last_was_cached
+    labels = [line.get_label() for line in panel.figure.axes[0].lines]
+    panel.controls["honest"].value = False
+    after = [line.get_label() for line in panel.figure.axes[0].lines]
+    assert "train (re-scored at epoch end)" in labels and "train (re-scored at epoch end)" not in after
+    panel.controls["momentum"].value = 0.9
+    assert panel.last_was_cached and panel.config.momentum == 0.9
