@@ -527,27 +527,33 @@ def probe_val_determinism(score_fn: Callable[[], Any], *, repeats: int = 2, tole
     return []
 
 
-def _image_hashes(x: np.ndarray) -> np.ndarray:
-    """64-bit difference hashes (dHash) of 2-D images: near-duplicates differ in few bits."""
+def _thumbnails(x: np.ndarray, side: int = 16) -> np.ndarray:
+    """Grey thumbnails (at most side×side), each standardised to zero mean and unit norm.
+
+    Two images are near-duplicates when their thumbnails are close: robust to
+    noise, rescaling and brightness, unlike an exact hash.
+    """
     from PIL import Image
 
     arr = np.asarray(x, dtype=np.float32)
     if arr.ndim == 4:
         arr = arr.mean(axis=-1) if arr.shape[-1] in (1, 3, 4) else arr.mean(axis=1)
-    lo, hi = float(arr.min()), float(arr.max())
-    scaled = ((arr - lo) / max(hi - lo, 1e-12) * 255).astype(np.uint8)
-    hashes = np.empty(len(arr), dtype=np.uint64)
-    for i, image in enumerate(scaled):
-        small = np.asarray(Image.fromarray(image).resize((9, 8), Image.BILINEAR), dtype=np.int16)
-        bits = (small[:, 1:] > small[:, :-1]).ravel()
-        hashes[i] = np.packbits(bits).view(">u8")[0]
-    return hashes
+    h, w = arr.shape[1:3]
+    if h > side or w > side:
+        arr = np.stack([np.asarray(Image.fromarray(im).resize((min(w, side), min(h, side)), Image.BILINEAR))
+                        for im in arr])
+    flat = arr.reshape(len(arr), -1).astype(np.float64)
+    flat -= flat.mean(axis=1, keepdims=True)
+    return flat / np.maximum(np.linalg.norm(flat, axis=1, keepdims=True), 1e-12)
 
 
-def _hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise Hamming distances between two arrays of uint64 hashes."""
-    x = np.bitwise_xor(a[:, None], b[None, :])
-    return np.unpackbits(x.view(np.uint8).reshape(*x.shape, 8), axis=-1).sum(-1)
+def _nearest_distance(val: np.ndarray, train: np.ndarray, chunk: int = 1024) -> np.ndarray:
+    """Euclidean distance from each (unit-norm) val row to its nearest train row."""
+    out = np.empty(len(val))
+    for start in range(0, len(val), chunk):
+        sims = val[start : start + chunk] @ train.T
+        out[start : start + chunk] = np.sqrt(np.maximum(2 - 2 * sims.max(axis=1), 0))
+    return out
 
 
 def _row_digests(x: np.ndarray, decimals: int) -> list[bytes]:
@@ -562,13 +568,13 @@ def probe_split(
     train_groups: Sequence[Any] | None = None,
     val_groups: Sequence[Any] | None = None,
     kind: str = "auto",
-    max_bits: int = 4,
+    max_distance: float = 0.1,
     decimals: int = 3,
     threshold: float = 0.01,
 ) -> list[Finding]:
     """SPLIT_OVERLAP: samples (or groups: recordings, frames) shared by train and val.
 
-    kind: "image" (perceptual hash, ``max_bits`` differing bits = near-duplicate),
+    kind: "image" (standardised 16×16 thumbnails closer than ``max_distance``: near-duplicates),
     "table" (rows rounded to ``decimals``), or "auto" (images when 3-D or 4-D).
     train_groups/val_groups: per-sample group ids (recording, frame ids); for windows,
     pass one set of frame ids per sample.
@@ -584,10 +590,7 @@ def probe_split(
         exact_train = set(_row_digests(train, 12))
         exact = np.array([d in exact_train for d in _row_digests(val, 12)])
         if kind == "image":
-            ht, hv = _image_hashes(train), _image_hashes(val)
-            near = np.zeros(len(val), dtype=bool)
-            for start in range(0, len(hv), 512):
-                near[start : start + 512] = _hamming(hv[start : start + 512], ht).min(axis=1) <= max_bits
+            near = _nearest_distance(_thumbnails(val), _thumbnails(train)) <= max_distance
         else:
             rounded_train = set(_row_digests(train, decimals))
             near = np.array([d in rounded_train for d in _row_digests(val, decimals)])
