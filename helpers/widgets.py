@@ -47,7 +47,8 @@ class Choice:
 
     def widget(self) -> widgets.Widget:
         return widgets.ToggleButtons(
-            options=list(self.options), value=self.default, description=self.label, style=_STYLE
+            options=list(self.options), value=self.default, description=self.label,
+            style={"description_width": "initial", "button_width": "auto"}, layout={"width": "auto"},
         )
 
 
@@ -116,7 +117,7 @@ class FixPanel:
         self.view = tuple(view)
         self.make_config = make_config
         self.draw = draw
-        self.figure = Figure(figsize=figsize, layout="constrained")
+        self.figure = Figure(figsize=figsize)
         self.controls = {knob.name: knob.widget() for knob in self.knobs}
         self.image = widgets.Image(format="png", layout={"width": "100%", "max_width": f"{int(figsize[0] * 90)}px"})
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="training", style=_STYLE,
@@ -127,6 +128,10 @@ class FixPanel:
         self.last_redraw_seconds = float("nan")
         self.last_was_cached = False
         self._holding = False
+        # Constrained layout costs a second full draw; it runs once, then the axes
+        # positions it found are reused. A state seen before is served as its PNG.
+        self._positions: dict[int, list] = {}
+        self._png: dict[tuple, bytes] = {}
         header = [widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []
         self.box = widgets.VBox([*header, *self.controls.values(), self.progress, self.status, self.image])
         for control in self.controls.values():
@@ -168,13 +173,29 @@ class FixPanel:
             history = run(config, progress=self._progress)
         finally:
             self.progress.layout.visibility = "hidden"
-        self.figure.clear()
-        self.draw(self.figure, history, config, **view_values)
-        self.image.value = figure_png(self.figure)
+        state = (config.cache_key(), tuple(sorted(view_values.items())))
+        if state not in self._png:
+            self._png[state] = self._render(history, config, view_values)
+        self.image.value = self._png[state]
         self.history, self.config = history, config
         self.last_redraw_seconds = time.perf_counter() - start
         source = "from the cache" if self.last_was_cached else "trained just now"
         self.status.value = f"<small>run {source} · drawn in {self.last_redraw_seconds:.2f} s</small>"
+
+    def _render(self, history: History, config: RunConfig, view_values: dict[str, Any]) -> bytes:
+        self.figure.clear()
+        self.draw(self.figure, history, config, **view_values)
+        axes = self.figure.axes
+        frozen = self._positions.get(len(axes))
+        if frozen is None:
+            self.figure.set_layout_engine("constrained")
+            png = figure_png(self.figure)
+            self._positions[len(axes)] = [ax.get_position(original=False) for ax in axes]
+            return png
+        self.figure.set_layout_engine(None)
+        for ax, box in zip(axes, frozen, strict=True):
+            ax.set_position(box)
+        return figure_png(self.figure)
 
     def _progress(self, done: int, total: int) -> None:
         self.progress.max = total
