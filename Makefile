@@ -35,6 +35,10 @@ notebooks: install
 lint: install
 	$(BIN)/ruff check helpers tests
 
+# Measures every notebook cold and warm, widget latency, import time; writes BENCHMARKS.md.
+bench: install
+	$(BIN)/python -m helpers.bench
+
 clear-cache:
 	rm -rf data/cache data/generated
 

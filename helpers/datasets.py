@@ -134,13 +134,14 @@ def prototype_images(
     size: tuple[int, int] = (16, 16),
     channels: int = 3,
     noise: float = 0.15,
+    contrast: float = 0.18,
     max_shift: int = 2,
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Colour images whose class is a smooth random texture (one prototype per class).
 
     Each sample is its class prototype shifted by up to ``max_shift`` pixels, with a
-    random brightness and pixel noise; pixels in [0, 1]. Class signal is strong, so
+    random brightness (``contrast`` scales the texture) and pixel noise; pixels in [0, 1]. Class signal is strong, so
     a small CNN learns it in a few epochs. The prototypes depend only on ``n_classes``
     and the image shape, so two calls with different seeds draw the same classes.
     """
@@ -159,6 +160,6 @@ def prototype_images(
     for i, label in enumerate(labels):
         dy, dx = g.integers(-max_shift, max_shift + 1, 2)
         image = np.roll(protos[label], (dy, dx), axis=(0, 1))
-        image = 0.5 + 0.18 * image * g.uniform(0.7, 1.3) + g.normal(0, noise, image.shape)
+        image = 0.5 + contrast * image * g.uniform(0.7, 1.3) + g.normal(0, noise, image.shape)
         images[i] = np.clip(image, 0.0, 1.0)
     return images, labels.astype("int64")

@@ -59,11 +59,11 @@ def lab(tmp_path_factory):
     port, token = free_port(), secrets.token_hex(16)
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--ServerApp.port={port}",
            "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-           "--ServerApp.port_retries=0", f"--LabApp.user_settings_dir={root / '.settings'}", "--LabApp.news_url=", "--LabApp.check_for_updates_class="
-           "jupyterlab.NeverCheckForUpdate"]
+           "--ServerApp.port_retries=0", f"--LabApp.user_settings_dir={root / '.settings'}", "--LabApp.news_url=",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
-    log = open(root / "server.log", "w")  # noqa: SIM115 - closed in the finaliser
+    log = open(root / "server.log", "w")  # closed in the finaliser
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=root)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
