@@ -109,3 +109,32 @@ def test_network_is_blocked_during_tests():
     # Raised before any packet leaves: a plain OSError (timeout) would mean no guard.
     with pytest.raises((SocketBlockedError, SocketConnectBlockedError)):
         socket.create_connection(("192.0.2.1", 80), timeout=1)  # TEST-NET-1: never routed
+
+
+def test_write_image_folder_names_files_per_class_and_reuses_a_finished_folder(tmp_path):
+    from PIL import Image
+
+    from helpers.datasets import write_image_folder
+
+    images = np.linspace(0, 1, 5 * 4 * 4).reshape(5, 4, 4)
+    labels = np.array([0, 1, 0, 1, 0])
+    root = write_image_folder(tmp_path / "set", images, labels, ["A", "B"], lambda k, i: f"{'AB'[k]}{i + 1}.png")
+    assert sorted(p.name for p in (root / "A").iterdir()) == ["A1.png", "A2.png", "A3.png"]
+    assert sorted(p.name for p in (root / "B").iterdir()) == ["B1.png", "B2.png"]
+    pixels = np.asarray(Image.open(root / "A" / "A2.png"))
+    assert pixels.dtype == np.uint8 and np.array_equal(pixels, np.rint(images[2] * 255).astype("uint8"))
+    (root / "A" / "A1.png").unlink()
+    write_image_folder(tmp_path / "set", images, labels, ["A", "B"], lambda k, i: "x.png")  # finished: reused
+    assert not (root / "A" / "A1.png").exists() and not (root / "A" / "x.png").exists()
+
+
+def test_datasets_are_deterministic_per_seed():
+    from helpers.datasets import production_line, prototype_images
+
+    a, b = prototype_images(50, seed=3), prototype_images(50, seed=3)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], prototype_images(50, seed=4)[0])
+    p, q = production_line(500, seed=1), production_line(500, seed=1)
+    assert np.array_equal(p["x"], q["x"]) and np.array_equal(p["good"], q["good"])
+    with pytest.raises(ValueError, match=r"bad_rate=0\.9"):
+        production_line(500, bad_rate=0.9)
