@@ -138,3 +138,13 @@ def test_datasets_are_deterministic_per_seed():
     assert np.array_equal(p["x"], q["x"]) and np.array_equal(p["good"], q["good"])
     with pytest.raises(ValueError, match=r"bad_rate=0\.9"):
         production_line(500, bad_rate=0.9)
+
+
+def test_outside_bands_reports_misses_and_unmeasured_bands():
+    from helpers.scenarios import outside_bands
+
+    bands = {"a": (0.0, 1.0), "b": (2.0, 3.0)}
+    assert outside_bands({"a": 0.5, "b": 2.0}, bands) == {}
+    assert outside_bands({"a": 1.5, "b": 2.5}, bands) == {"a": (1.5, (0.0, 1.0))}
+    with pytest.raises(ValueError, match=r"no measurement for band\(s\) \['b'\]"):
+        outside_bands({"a": 0.5}, bands)

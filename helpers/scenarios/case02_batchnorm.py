@@ -222,7 +222,10 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
 
 
 def out_of_band(measured: dict[str, float]) -> dict[str, tuple[float, tuple[float, float]]]:
-    return {k: (v, BANDS[k]) for k, v in measured.items() if not BANDS[k][0] <= v <= BANDS[k][1]}
+    """Each measured number outside its band, with the band."""
+    from helpers.scenarios import outside_bands
+
+    return outside_bands(measured, BANDS)
 
 
 # --- pictures --------------------------------------------------------------
