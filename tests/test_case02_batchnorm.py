@@ -84,3 +84,11 @@ def test_panel_honest_toggle_redraws_from_cache(runs):
     assert "train (re-scored at epoch end)" in labels and "train (re-scored at epoch end)" not in after
     panel.controls["momentum"].value = 0.9
     assert panel.last_was_cached and panel.config.momentum == 0.9
+
+
+def test_forum_scale_has_the_posts_shape():
+    config = case.configs("forum")[POST]
+    assert (config.sizes["n_train"], config.batch_size, config.steps_per_epoch) == (6400, 128, 50)
+    model, norms = case.build_model(config)
+    assert model.output_shape == (None, 30) and model.input_shape == (None, 50, 55, 3)
+    assert len(norms) == 8 and [n.momentum for n in norms] == [0.99] * 8

@@ -102,3 +102,10 @@ def test_panel_metric_toggle_redraws_without_training(runs):
     panel.controls["metric"].value = "BinaryAccuracy()"
     assert panel.last_was_cached and bytes(panel.image.value) != before
     assert panel.last_redraw_seconds < 1.0
+
+
+def test_forum_scale_has_the_posts_sizes():
+    config = case.configs("forum")["the post"]
+    assert (config.n_rows, config.epochs, config.batch_size, config.lr) == (152025, 300, 32, 0.001)
+    data = case.load_data(config)
+    assert (len(data["train_idx"]), len(data["val_idx"])) == (121620, 30405)  # the post's "Train on 121620"
