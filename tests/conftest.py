@@ -15,3 +15,9 @@ def tmp_cache(tmp_path, monkeypatch):
     runs.forget_memory()
     yield tmp_path / "cache"
     runs.forget_memory()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the browser test last: by then the scenario tests and nbval have filled the run cache,
+    so JupyterLab replays cached runs the way a class would after the instructor's warm-up."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -92,9 +92,24 @@ def browser(lab):
         b.close()
 
 
-def run_all_cells(page) -> None:
-    page.get_by_role("menuitem", name="Run", exact=True).click()
-    page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
+def started(page) -> bool:
+    prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+    return any(re.search(r"\[(\*|\d+)\]", p) for p in prompts)
+
+
+def run_all_cells(page, tries: int = 4) -> None:
+    """Run → Run All Cells, retried: on a fresh server the first click can land before the
+    notebook panel is active, when the menu item is still disabled."""
+    for _ in range(tries):
+        page.locator(".jp-Notebook .jp-Cell").first.click()  # focus the notebook
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
+        for _ in range(20):
+            if started(page):
+                return
+            page.wait_for_timeout(500)
+        page.keyboard.press("Escape")
+    raise AssertionError("Run All Cells never started the notebook")
 
 
 def wait_until_done(page, timeout_s: float) -> None:
@@ -106,7 +121,7 @@ def wait_until_done(page, timeout_s: float) -> None:
         if prompts and not any("*" in p for p in prompts) and all(re.search(r"\[\d+\]", p) for p in prompts):
             return
         page.wait_for_timeout(1000)
-    raise AssertionError(f"cells still running after {timeout_s} s: {prompts}")
+    raise AssertionError(f"cells not all finished after {timeout_s} s: {prompts}")
 
 
 def error_outputs(page) -> list[str]:
@@ -158,5 +173,8 @@ def test_notebook_runs_in_jupyterlab_and_its_widget_answers(lab, browser, notebo
             assert not page.locator(".widget-html:has-text('Not possible')").count(), clicked
         assert not error_outputs(page), error_outputs(page)
         page.screenshot(path=str(ARTIFACTS / f"{notebook[:-6]}.png"), full_page=False)
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / f"{notebook[:-6]}_FAILED.png"), full_page=False)
+        raise
     finally:
         page.close()
