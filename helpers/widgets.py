@@ -101,6 +101,9 @@ class FixPanel:
     draw: fills a cleared Figure: ``draw(fig, history, config, **view_values)``.
     view: names of knobs that change only the picture (which metric to show),
     never the run; they go to ``draw``, not to ``make_config``.
+
+    ``image`` always shows the current state; ``figure`` holds the last state
+    actually drawn (a state seen before is served from its memoised PNG).
     """
 
     def __init__(
