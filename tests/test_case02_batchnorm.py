@@ -2,29 +2,16 @@
 
 import numpy as np
 import pytest
+from bands import band_suite
 
 from helpers import doctor
-from helpers.runs import run
 from helpers.scenarios import case02_batchnorm as case
 
 pytestmark = pytest.mark.slow
 POST, FIXED, SGD = "the post (Adam, momentum 0.99)", "momentum 0.9", "SGD, momentum 0.99"
 
 
-@pytest.fixture(scope="module")
-def runs():
-    return {name: run(config) for name, config in case.configs().items()}
-
-
-@pytest.fixture(scope="module")
-def measured(runs):
-    return case.measure(runs)
-
-
-@pytest.mark.parametrize("band", sorted(case.BANDS))
-def test_symptom_within_its_band(measured, band):
-    low, high = case.BANDS[band]
-    assert low <= measured[band] <= high, f"{band} = {measured[band]:.4g}, band {low}–{high}"
+runs, measured, test_symptom_within_its_band = band_suite(case, case.configs())
 
 
 def test_the_issue_thresholds(measured):

@@ -2,29 +2,16 @@
 
 import numpy as np
 import pytest
+from bands import band_suite
 
 from helpers import doctor
-from helpers.runs import run
 from helpers.scenarios import case04_metric as case
 from helpers.stats import accuracy_floor
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def runs():
-    return {name: run(config) for name, config in case.configs().items()}
-
-
-@pytest.fixture(scope="module")
-def measured(runs):
-    return case.measure(runs)
-
-
-@pytest.mark.parametrize("band", sorted(case.BANDS))
-def test_symptom_within_its_band(measured, band):
-    low, high = case.BANDS[band]
-    assert low <= measured[band] <= high, f"{band} = {measured[band]:.4g}, band {low}–{high}"
+runs, measured, test_symptom_within_its_band = band_suite(case, case.configs())
 
 
 def test_post_accuracy_column_is_impossible_after_epoch_one(runs):

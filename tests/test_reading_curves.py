@@ -1,6 +1,7 @@
 """Notebook 00's shapes: each canonical symptom measured and held to its band."""
 
 import pytest
+from bands import band_suite
 
 from helpers.runs import run
 from helpers.scenarios import reading_curves as rc
@@ -8,26 +9,13 @@ from helpers.scenarios import reading_curves as rc
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def histories():
-    return {name: run(config) for name, config in rc.SHAPES.items()}
+runs, measured, test_symptom_within_its_band = band_suite(rc, rc.SHAPES)
 
 
-@pytest.fixture(scope="module")
-def measured(histories):
-    return rc.measure(histories)
-
-
-@pytest.mark.parametrize("band", sorted(rc.BANDS))
-def test_symptom_within_its_band(measured, band):
-    low, high = rc.BANDS[band]
-    assert low <= measured[band] <= high, f"{band} = {measured[band]:.4g}, band {low}–{high}"
-
-
-def test_every_run_is_consistent_with_the_cross_entropy_bound(histories):
+def test_every_run_is_consistent_with_the_cross_entropy_bound(runs):
     from helpers.stats import accuracy_floor
 
-    for name, h in histories.items():
+    for name, h in runs.items():
         for split in ("train_eval", "val", "test"):
             assert (h[f"{split}_accuracy"] >= accuracy_floor(h[f"{split}_loss"]) - 1e-9).all(), (name, split)
 
