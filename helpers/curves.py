@@ -26,13 +26,6 @@ LABELS = {
 }
 
 
-def new_figure(ncols: int = 1, *, width: float = 5.2, height: float = 3.6) -> tuple[Figure, list[Axes]]:
-    """A pyplot-free Figure (for widgets and PNG export), with ``ncols`` axes."""
-    fig = Figure(figsize=(width * ncols, height), layout="constrained")
-    axes = fig.subplots(1, ncols, squeeze=False)[0]
-    return fig, list(axes)
-
-
 def metric_label(metric: str) -> str:
     return {"loss": "cross-entropy loss", "accuracy": "accuracy"}.get(metric, metric)
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.runs import cache_dir
 from helpers.validate import check_range
 
 
@@ -39,11 +38,6 @@ def shift_images(images: np.ndarray, dx: int = 0, dy: int = 0) -> np.ndarray:
     dst_x = slice(max(0, dx), w - max(0, -dx))
     out[..., dst_y, dst_x] = images[..., src_y, src_x]
     return out
-
-
-def data_dir() -> Path:
-    """Generated datasets live beside the run cache (gitignored)."""
-    return cache_dir().parent / "generated"
 
 
 def write_image_folder(

@@ -14,8 +14,6 @@ import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import numpy as np
-
 from helpers.runs import History, Progress
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -112,7 +110,3 @@ def fit(
             keras_history = model.fit(train, **kwargs)
     metrics = {k: [float(v) for v in values] for k, values in keras_history.history.items()}
     return History(metrics=metrics)
-
-
-def as_float32(x: np.ndarray) -> np.ndarray:
-    return np.asarray(x, dtype="float32")

@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -131,13 +131,19 @@ class History:
     def final(self, name: str) -> float:
         return float(self[name][-1])
 
-    def to_csv(self, path: str | Path) -> Path:
-        """Write a Keras ``CSVLogger``-style file (0-based ``epoch`` column)."""
+    def to_csv(self, path: str | Path, epochs: Sequence[int] | None = None) -> Path:
+        """Write a Keras ``CSVLogger``-style file (0-based ``epoch`` column).
+
+        epochs: 1-based epoch numbers when they are not 1, 2, 3 … (a log that printed every 50th).
+        """
         path = Path(path)
         names = list(self.metrics)
+        numbers = list(epochs) if epochs is not None else list(range(1, self.n_epochs + 1))
+        if len(numbers) != self.n_epochs:
+            raise ValueError(f"epochs has {len(numbers)} numbers for {self.n_epochs} logged epochs.")
         lines = [",".join(["epoch", *names])]
-        for i in range(self.n_epochs):
-            lines.append(",".join([str(i)] + [repr(self.metrics[n][i]) for n in names]))
+        for i, epoch in enumerate(numbers):
+            lines.append(",".join([str(int(epoch) - 1)] + [repr(self.metrics[n][i]) for n in names]))
         path.write_text("\n".join(lines) + "\n")
         return path
 

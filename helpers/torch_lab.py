@@ -133,7 +133,3 @@ def fit(
 
 def sizes(evals: Mapping[str, Arrays]) -> dict[str, Any]:
     return {f"n_{name}": len(data[1]) for name, data in evals.items()}
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)

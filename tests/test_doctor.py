@@ -287,3 +287,15 @@ def test_cli_rejects_a_bad_class_count(tmp_path):
     log = History(metrics=healthy()).to_csv(tmp_path / "ok.csv")
     out = cli(log, "--classes", 1)
     assert out.returncode == 2 and "n_classes=1" in out.stderr
+
+
+def test_diagnose_runs_every_probe_its_arguments_allow():
+    rng = np.random.default_rng(0)
+    train = rng.normal(size=(100, 4))
+    found = doctor.diagnose(
+        {"loss": [0.1229, 0.1], "accuracy": [0.0207, 0.02], "val_loss": [0.2, 0.15], "val_accuracy": [0.9, 0.92]},
+        loss="binary_crossentropy", val_score_fn=lambda: rng.random(), train_x=train, val_x=train[:10],
+        train_labels=[0] * 90 + [1] * 10, val_labels=[1] * 10,
+    )
+    assert codes(found) == {"METRIC_INCONSISTENT", "VAL_NONDETERMINISTIC", "SPLIT_OVERLAP", "LABEL_SHIFT"}
+    assert doctor.diagnose() == []

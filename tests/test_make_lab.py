@@ -1,21 +1,16 @@
 """`make lab`, the README's first command, serves JupyterLab on localhost with a token."""
 
 import re
-import socket
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get_status(url: str, wait: float = 30.0) -> int:

@@ -97,6 +97,10 @@ def test_history_rejects_ragged_metrics_and_writes_keras_csv(tmp_path):
     text = h.to_csv(tmp_path / "log.csv").read_text().splitlines()
     assert text[0] == "epoch,loss,val_loss"
     assert text[1].startswith("0,0.5,")
+    sparse = h.to_csv(tmp_path / "every_50th.csv", epochs=[1, 50]).read_text().splitlines()
+    assert [line.split(",")[0] for line in sparse[1:]] == ["0", "49"]
+    with pytest.raises(ValueError, match="epochs has 1 numbers for 2"):
+        h.to_csv(tmp_path / "bad.csv", epochs=[1])
     with pytest.raises(KeyError, match="has"):
         h["accuracy"]
 

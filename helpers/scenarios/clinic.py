@@ -180,16 +180,8 @@ BY_ID = {p.id: p for p in PATIENTS + PROBE_PATIENTS}
 
 def export_log(history: History, path: Path, epochs: np.ndarray | None = None) -> Path:
     """Write the four columns a student's CSVLogger would hold."""
-    metrics = {k: history[k] for k in LOG_COLUMNS}
-    out = History(metrics=metrics)
     path.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(path)
-    if epochs is not None:  # keep the printed epoch numbers (the forum's 1, 50, 100 …)
-        lines = path.read_text().splitlines()
-        lines[1:] = [",".join([str(int(e) - 1), *line.split(",")[1:]]) for e, line in zip(epochs, lines[1:],
-                                                                                              strict=True)]
-        path.write_text("\n".join(lines) + "\n")
-    return path
+    return History(metrics={k: history[k] for k in LOG_COLUMNS}).to_csv(path, epochs)
 
 
 def write_all(folder: Path = CLINIC_DIR) -> list[Path]:
