@@ -157,3 +157,50 @@ def prototype_images(
         image = 0.5 + contrast * image * g.uniform(0.7, 1.3) + g.normal(0, noise, image.shape)
         images[i] = np.clip(image, 0.0, 1.0)
     return images, labels.astype("int64")
+
+
+def moving_pattern_recordings(
+    n_classes: int,
+    recordings_per_class: int,
+    frames: int,
+    *,
+    size: int = 32,
+    signal: float = 0.6,
+    background: float = 1.0,
+    noise: float = 0.1,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """Grayscale video recordings: a class pattern moving slowly over a background of the recording's own.
+
+    Within a recording the pattern drifts a pixel every few frames, the background
+    slowly morphs and the lighting drifts, so neighbouring frames are near-duplicates;
+    the class is the pattern (amplitude ``signal``), the recording is the background
+    (amplitude ``background``). Returns ``frames`` (recordings × frames × size × size,
+    in [0, 1]), ``label`` and ``recording`` (one id per recording). Class patterns
+    depend only on ``n_classes`` and ``size``, so another seed films the same classes.
+    """
+    from scipy.ndimage import gaussian_filter
+
+    check_range("n_classes", n_classes, 2, 1000, integer=True)
+    check_range("recordings_per_class", recordings_per_class, 1, 10_000, integer=True)
+    check_range("frames", frames, 3, 10_000, integer=True)
+    patterns = gaussian_filter(rng(3000 + n_classes).normal(0, 1, (n_classes, size, size)), sigma=(0, 2, 2))
+    patterns /= patterns.std(axis=(1, 2), keepdims=True)
+    g = rng(seed)
+    n = n_classes * recordings_per_class
+    out = np.empty((n, frames, size, size), dtype=np.float32)
+    labels = np.repeat(np.arange(n_classes), recordings_per_class)
+    t = np.arange(frames)
+    for r, label in enumerate(labels):
+        start, end = (gaussian_filter(g.normal(0, 1, (size, size)), 3) for _ in range(2))
+        start, end = start / start.std(), end / end.std()
+        y0, x0 = g.integers(-2, 3, 2)  # the pattern starts near its home position ...
+        vy, vx = g.uniform(-0.2, 0.2, 2)  # ... and wanders (pixels per frame)
+        light = g.uniform(0.8, 1.2) + g.uniform(-0.01, 0.01) * t
+        for f in t:
+            mix = f / max(1, frames - 1)
+            back = np.sqrt(1 - mix) * start + np.sqrt(mix) * end
+            pattern = np.roll(patterns[label], (round(y0 + vy * f), round(x0 + vx * f)), axis=(0, 1))
+            image = light[f] * (signal * pattern + background * back) + g.normal(0, noise, (size, size))
+            out[r, f] = np.clip(0.5 + 0.15 * image, 0.0, 1.0)
+    return {"frames": out, "label": labels.astype("int64"), "recording": np.arange(n)}
