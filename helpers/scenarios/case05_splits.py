@@ -330,9 +330,8 @@ def nearest_training_windows(data: dict[str, np.ndarray], n: int = 3) -> list[tu
     return out
 
 
-def draw_strip(fig, config: SplitsConfig, n: int = 3) -> None:
-    """A few validation windows (3 frames each) beside the nearest window in training."""
-    data = load_data(config)
+def draw_strip(fig, data: dict[str, np.ndarray], n: int = 3) -> None:
+    """A few validation windows (3 frames each) beside the nearest window in training (``data``: load_data's)."""
     pairs = nearest_training_windows(data, n)
     axes = fig.subplots(len(pairs), 2 * WINDOW + 1, gridspec_kw={"width_ratios": [1] * WINDOW + [0.25] + [1] * WINDOW})
     for row, (i, j, distance) in zip(np.atleast_2d(axes), pairs, strict=True):
