@@ -204,3 +204,65 @@ def moving_pattern_recordings(
             image = light[f] * (signal * pattern + background * back) + g.normal(0, noise, (size, size))
             out[r, f] = np.clip(0.5 + 0.15 * image, 0.0, 1.0)
     return {"frames": out, "label": labels.astype("int64"), "recording": np.arange(n)}
+
+
+def sign_recordings(
+    n_classes: int,
+    recordings_per_class: int,
+    frames: int,
+    *,
+    mirror_pairs: int = 0,
+    size: int = 32,
+    signal: float = 1.0,
+    background: float = 0.5,
+    signer: float = 0.5,
+    noise: float = 0.08,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """Grayscale "sign language" recordings: a hand shape per class, filmed as slowly drifting video.
+
+    Each recording is another signer: the class shape plus a smooth deformation of its
+    own (amplitude ``signer``, relative to the shape), over its own background (amplitude
+    ``background``) and lighting. Within a recording the shape drifts in
+    position, scale and brightness a little per frame, so neighbouring frames are
+    near-duplicates. Classes 2i and 2i+1 (i < ``mirror_pairs``) are mirror images of
+    each other, as signs that differ only by the hand used. Returns ``frames``
+    (recordings × frames × size × size, in [0, 1]), ``label`` and ``recording``.
+    Shapes depend only on ``n_classes`` and ``size``: another seed films the same signs.
+    """
+    from scipy.ndimage import affine_transform, gaussian_filter
+
+    check_range("n_classes", n_classes, 2, 1000, integer=True)
+    check_range("mirror_pairs", mirror_pairs, 0, n_classes // 2, integer=True)
+    check_range("recordings_per_class", recordings_per_class, 1, 10_000, integer=True)
+    check_range("frames", frames, 1, 100_000, integer=True)
+    yy, xx = np.mgrid[:size, :size] - (size - 1) / 2
+    # A shape is smooth texture under a soft disc, so zoom and shifts move a visible "hand".
+    window = np.exp(-(yy**2 + xx**2) / (2 * (size / 4.5) ** 2))
+    shapes = gaussian_filter(rng(4000 + n_classes).normal(0, 1, (n_classes, size, size)), sigma=(0, 1.5, 1.5))
+    for i in range(mirror_pairs):
+        shapes[2 * i + 1] = shapes[2 * i, :, ::-1]
+    shapes = shapes * window
+    shapes /= shapes.std(axis=(1, 2), keepdims=True)
+    g = rng(seed)
+    n = n_classes * recordings_per_class
+    out = np.empty((n, frames, size, size), dtype=np.float32)
+    labels = np.repeat(np.arange(n_classes), recordings_per_class)
+    t = np.arange(frames) / max(1, frames - 1)  # 0 → 1 over a recording
+    centre = np.array([(size - 1) / 2] * 2)
+    for r, label in enumerate(labels):
+        back = gaussian_filter(g.normal(0, 1, (size, size)), 2.5)
+        back /= back.std()
+        own = gaussian_filter(g.normal(0, 1, (size, size)), 1.5) * window
+        own_shape = shapes[label] + signer * own / own.std()
+        shift0, shift1 = g.uniform(-2.5, 2.5, 2), g.uniform(-2.5, 2.5, 2)
+        zoom0, zoom1 = g.uniform(0.85, 1.15, 2)
+        light0, light1 = g.uniform(0.75, 1.25, 2)
+        for f, s in enumerate(t):
+            zoom = zoom0 + (zoom1 - zoom0) * s
+            offset = centre - (centre + shift0 + (shift1 - shift0) * s) / zoom
+            shape = affine_transform(own_shape, np.eye(2) / zoom, offset=offset, order=1, mode="constant")
+            light = light0 + (light1 - light0) * s
+            image = light * (signal * shape + background * back) + g.normal(0, noise, (size, size))
+            out[r, f] = np.clip(0.5 + 0.15 * image, 0.0, 1.0)
+    return {"frames": out, "label": labels.astype("int64"), "recording": np.arange(n)}

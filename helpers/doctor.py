@@ -200,6 +200,7 @@ def diagnose_history(
         chance = 1.0 / n_classes
     if chance is not None:
         findings += check_val_at_chance(curves, chance, val_size)
+        findings += check_nothing_learnt(curves, chance, val_size)
     findings += check_val_noise(curves, val_size)
     return findings
 
@@ -356,6 +357,29 @@ def check_val_at_chance(curves: Curves, chance: float, val_size: int | None) -> 
              "noise_band": noise},
             "Check that inputs and labels are still paired (X and y shuffled together), that validation labels use "
             "the same encoding, and that the split is not broken; with far too little data this is memorisation.",
+        )]
+    return []
+
+
+def check_nothing_learnt(curves: Curves, chance: float, val_size: int | None) -> list[Finding]:
+    """NOTHING_LEARNT: training and validation accuracy both stay at chance — the model cannot fit its own data."""
+    train, val = curves.get("accuracy"), curves.get("val_accuracy")
+    if train is None or val is None or len(curves) < 5:
+        return []
+    tail = slice(-max(2, len(curves) // 3), None)
+    noise = max(2 * binomial_se(chance, val_size) if val_size else 0.05, 0.02)
+    # Training accuracy is an average over many batches, so it sits closer to chance than validation does.
+    if np.all(np.abs(train[tail] - chance) <= max(noise, 0.05)) and np.all(np.abs(val[tail] - chance) <= noise):
+        return [Finding(
+            "NOTHING_LEARNT", "warn",
+            f"after {len(curves)} epochs training accuracy ({train[-1]:.3f}) and validation accuracy "
+            f"({val[-1]:.3f}) both sit at chance ({chance:.3f}): the model cannot fit even the data it trains on, "
+            "so this is not overfitting.",
+            {"chance": chance, "train_accuracy_last": float(train[-1]), "val_accuracy_last": float(val[-1]),
+             "noise_band": noise, "epochs": len(curves)},
+            "Check that inputs and labels are still paired (one permutation for X and y), that the labels are the "
+            "ones you think (print a few beside their inputs), that the inputs are not constant, and that the "
+            "learning rate is neither zero nor huge. Then try to overfit a handful of samples.",
         )]
     return []
 

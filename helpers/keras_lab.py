@@ -70,6 +70,34 @@ class HonestCurves(keras.callbacks.Callback):
             self.progress(epoch + 1, self.params.get("epochs", epoch + 1))
 
 
+class ArrayScores(keras.callbacks.Callback):
+    """Adds ``{name}_loss`` / ``{name}_accuracy`` for in-memory (x, integer y) splits, in inference mode.
+
+    The same numbers as ``model.evaluate`` (mean cross-entropy, accuracy) by direct calls
+    under one ``tf.function``, without evaluate's per-call setup (about a second per call
+    at these sizes, which would double a miniature's training time).
+    """
+
+    def __init__(self, splits: Mapping[str, tuple[Any, Any]], progress: Progress | None = None) -> None:
+        super().__init__()
+        self.splits, self.progress = dict(splits), progress
+        self.predict = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        import numpy as np
+
+        logs = logs if logs is not None else {}
+        if self.predict is None:
+            self.predict = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True)
+        for name, (x, y) in self.splits.items():
+            probs = np.concatenate([np.asarray(self.predict(x[i : i + 256])) for i in range(0, len(x), 256)])
+            picked = np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0)
+            logs[f"{name}_loss"] = float(-np.mean(np.log(picked)))
+            logs[f"{name}_accuracy"] = float(np.mean(probs.argmax(1) == y))
+        if self.progress is not None:
+            self.progress(epoch + 1, self.params.get("epochs", epoch + 1))
+
+
 def evaluate(model: keras.Model, data: Any, batch_size: int = 256) -> dict[str, float]:
     """``model.evaluate`` as a dict; ``data`` is (x, y) or a dataset/generator."""
     if isinstance(data, tuple):

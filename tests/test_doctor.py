@@ -114,6 +114,19 @@ def test_val_at_chance_while_train_climbs():
         diagnose_history(h, n_classes=1)
 
 
+def test_nothing_learnt_when_train_and_val_both_sit_at_chance():
+    e = np.arange(1, 16)
+    flat = {"loss": np.full(15, 2.3), "accuracy": 0.1 + 0.01 * np.cos(e),
+            "val_loss": np.full(15, 2.3), "val_accuracy": 0.1 + 0.01 * np.sin(e)}
+    found = codes(diagnose_history(flat, n_classes=10, val_size=1000))
+    assert "NOTHING_LEARNT" in found and "VAL_AT_CHANCE" not in found
+    climbing = dict(flat, accuracy=np.linspace(0.1, 0.4, 15))  # memorising: VAL_AT_CHANCE's case, not this one
+    assert "NOTHING_LEARNT" not in codes(diagnose_history(climbing, n_classes=10, val_size=1000))
+    assert "NOTHING_LEARNT" not in codes(diagnose_history({k: v[:4] for k, v in flat.items()}, n_classes=10))
+    learnt = dict(flat, val_accuracy=np.full(15, 0.5))
+    assert "NOTHING_LEARNT" not in codes(diagnose_history(learnt, n_classes=10, val_size=1000))
+
+
 def test_val_noise_against_the_binomial_error():
     e = np.arange(1, 21)
     base = healthy(20)

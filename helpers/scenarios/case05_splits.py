@@ -198,46 +198,14 @@ def build_model(config: SplitsConfig):
     return model
 
 
-def _scores_callback():
-    from helpers.keras_lab import keras
-
-    class InferenceScores(keras.callbacks.Callback):
-        """Each split scored in inference mode at every epoch's end, by direct calls.
-
-        Same numbers as ``model.evaluate`` (mean cross-entropy, accuracy) without its
-        per-call setup, which costs about a second here for a few hundred windows.
-        """
-
-        def __init__(self, splits: dict, progress: Progress | None) -> None:
-            super().__init__()
-            self.splits, self.progress = splits, progress
-            self.predict = None
-
-        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            if self.predict is None:
-                import tensorflow as tf
-
-                self.predict = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True)
-            for name, (x, y) in self.splits.items():
-                probs = np.concatenate([np.asarray(self.predict(x[i : i + 256])) for i in range(0, len(x), 256)])
-                picked = np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0)
-                logs[f"{name}_loss"] = float(-np.mean(np.log(picked)))
-                logs[f"{name}_accuracy"] = float(np.mean(probs.argmax(1) == y))
-            if self.progress is not None:
-                self.progress(epoch + 1, self.params.get("epochs", epoch + 1))
-
-    return InferenceScores
-
-
 def train(config: SplitsConfig, progress: Progress | None = None) -> History:
     from helpers import keras_lab
 
-    InferenceScores = _scores_callback()
     keras_lab.set_seeds(config.seed)
     d = load_data(config)
     model = build_model(config)
     splits = {"train_eval": ("x_train", "y_train"), "val": ("x_val", "y_val"), "test": ("x_test", "y_test")}
-    scores = InferenceScores({name: (d[x], d[y]) for name, (x, y) in splits.items()}, progress)
+    scores = keras_lab.ArrayScores({name: (d[x], d[y]) for name, (x, y) in splits.items()}, progress)
     history = keras_lab.fit(model, (d["x_train"], d["y_train"]), epochs=config.epochs, batch_size=32,
                             callbacks=[scores])
     shared = overlap(d)
