@@ -78,10 +78,11 @@ def panel_latency(cache: Path) -> list[dict]:
 import json, statistics, sys, time
 from helpers.widgets import FixPanel
 from helpers.scenarios import reading_curves as rc, case02_batchnorm as c2, case04_metric as c4
-from helpers.scenarios import case05_splits as c5
+from helpers.scenarios import case01_generator as c1, case05_splits as c5
 specs = [
     ("00 reading curves", rc, (), "shape", ["overfitting", "healthy", "population shift", "heavy dropout"],
      ("n_train", 700)),
+    ("01 generator", c1, (), "flip", [False, True], ("zoom", 0.1)),
     ("02 batchnorm", c2, ("honest",), "honest", [False, True], ("momentum", 0.95)),
     ("04 metric", c4, ("metric",), "metric", ["BinaryAccuracy()", "'accuracy'", "Accuracy()"], ("bad_rate", 0.04)),
     ("05 splits", c5, (), "split", ["recording", "window"], ("stride", 3)),

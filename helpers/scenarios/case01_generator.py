@@ -507,6 +507,9 @@ def draw_story(fig, histories: dict[str, History]) -> None:
         last = h.n_epochs
         clean, test = final(h, "val_clean_accuracy"), final(h, "test_accuracy")
         annotate_epoch(ax, last, test, f"val files − new signers\n= {clean - test:+.2f}", dy=-0.22, dx=-0.3)
+    for ax in axes:
+        ax.get_legend().remove()
+    axes[0].legend(*axes[0].get_legend_handles_labels(), fontsize=7, loc="upper left")
     for ax in axes[1:]:
         ax.set_ylabel("")
 
