@@ -22,11 +22,14 @@ from helpers.validate import check_choice
 SCALES = ("mini", "forum")
 SHUFFLES = ("joint", "separate")
 SPLITS = ("window", "recording")
-RECORDINGS = (4, 6, 8, 12)
+RECORDINGS = (3, 6, 9, 12)
 STRIDES = (1, 2, 3)
 WINDOW = 3
 VAL_FRACTION = 0.2
-TEST_RECORDINGS = 2  # per class
+# Split by recording: a third of each class's recordings. Validation needs enough independent recordings to
+# be a measurement; one per class leaves it at the mercy of ten draws.
+VAL_RECORDING_SHARE = 1 / 3
+TEST_RECORDINGS = 4  # per class: new recordings, so the test is not one lucky draw either
 SIGNAL = 1.0  # class pattern amplitude, against a background of amplitude 1
 
 
@@ -40,7 +43,7 @@ class SplitsConfig(RunConfig):
     frames between the starts of two windows (1 = windows share two frames).
     """
 
-    epochs: int = 20
+    epochs: int = 16
     shuffle: str = "joint"
     split: str = "window"
     recordings: int = 6
@@ -49,7 +52,7 @@ class SplitsConfig(RunConfig):
 
     trainer = "helpers.scenarios.case05_splits:train"
     framework = "keras"
-    code_version = 1
+    code_version = 2
 
     def validate(self) -> None:
         super().validate()
@@ -58,9 +61,9 @@ class SplitsConfig(RunConfig):
         check_choice("recordings", self.recordings, RECORDINGS)
         check_choice("stride", self.stride, STRIDES)
         check_choice("scale", self.scale, SCALES)
-        if self.split == "recording" and round(self.recordings * VAL_FRACTION) < 1:
-            raise ValueError(f"split='recording' needs recordings ≥ {int(np.ceil(0.5 / VAL_FRACTION))} per class "
-                             f"so that validation gets whole recordings; got {self.recordings}.")
+        if self.split == "recording" and self.recordings < 2:
+            raise ValueError(f"split='recording' needs recordings ≥ 2 per class, one for each side; "
+                             f"got {self.recordings}.")
 
     @property
     def sizes(self) -> dict:
@@ -75,10 +78,11 @@ def configs(scale: str = "mini") -> dict[str, SplitsConfig]:
     check_choice("scale", scale, SCALES)
     post = SplitsConfig(scale=scale)
     return {
-        "X and y shuffled separately": post.replace(shuffle="separate"),
+        # Ten epochs show it: neither curve leaves chance. The budget goes to the runs that move.
+        "X and y shuffled separately": post.replace(shuffle="separate", epochs=10),
         "the post: random window split": post,
         "split by recording": post.replace(split="recording"),
-        "split by recording, 12 recordings per class": post.replace(split="recording", recordings=12),
+        "split by recording, half the recordings": post.replace(split="recording", recordings=3),
     }
 
 
@@ -86,16 +90,16 @@ def configs(scale: str = "mini") -> dict[str, SplitsConfig]:
 # values in the comments. Tests and the notebook assert them.
 BANDS: dict[str, tuple[float, float]] = {
     "separate_val_accuracy": (0.0, 0.15),  # 0.077: chance is 0.10
-    "separate_train_minus_val": (-0.05, 0.1),  # 0.028: in 20 epochs training does not climb either
-    "post_val_accuracy": (0.65, 0.9),  # 0.78
-    "post_val_minus_test": (0.35, 0.7),  # 0.53: validation re-tests recordings it has seen
+    "separate_train_minus_val": (-0.05, 0.1),  # 0.028: the post's network cannot fit shuffled labels either
+    "post_val_accuracy": (0.55, 0.85),  # 0.69
+    "post_val_minus_test": (0.25, 0.5),  # 0.37: validation re-tests recordings it has seen
     "post_val_sharing_frame": (0.99, 1.0),  # 1.00
     "post_val_sharing_recording": (0.99, 1.0),  # 1.00
-    "grouped_abs_val_minus_test": (0.0, 0.2),  # 0.11 (10 validation recordings: lumpy)
+    "grouped_abs_val_minus_test": (0.0, 0.07),  # 0.052 (20 validation recordings, 40 test recordings)
     "grouped_val_sharing_frame": (0.0, 0.0),
     "grouped_val_sharing_recording": (0.0, 0.0),
-    "grouped_test_accuracy": (0.3, 0.55),  # 0.41
-    "more_recordings_test_gain": (0.1, 0.35),  # 0.20: 12 recordings per class instead of 6
+    "grouped_test_accuracy": (0.2, 0.4),  # 0.29
+    "more_recordings_test_gain": (0.03, 0.2),  # 0.08: 6 recordings per class instead of 3
 }
 
 
@@ -149,12 +153,12 @@ def load_data(config: SplitsConfig) -> dict[str, np.ndarray]:
 
 
 def split_by_recording(recording: np.ndarray, label: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Whole recordings to one side, VAL_FRACTION of each class's recordings to validation (shuffled indices)."""
+    """Whole recordings to one side, a third of each class's recordings to validation (shuffled indices)."""
     g = np.random.default_rng(seed)
     val_recordings = []
     for k in np.unique(label):
         mine = g.permutation(np.unique(recording[label == k]))
-        val_recordings.extend(mine[: max(1, round(len(mine) * VAL_FRACTION))])
+        val_recordings.extend(mine[: max(1, round(len(mine) * VAL_RECORDING_SHARE))])
     is_val = np.isin(recording, val_recordings)
     return g.permutation(np.flatnonzero(~is_val)), g.permutation(np.flatnonzero(is_val))
 
@@ -229,7 +233,7 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
     """The numbers behind each claim, from configs('mini')."""
     h = histories or {name: run(c) for name, c in configs().items()}
     separate, post = h["X and y shuffled separately"], h["the post: random window split"]
-    grouped, more = h["split by recording"], h["split by recording, 12 recordings per class"]
+    grouped, fewer = h["split by recording"], h["split by recording, half the recordings"]
     return {
         "separate_val_accuracy": final(separate, "val_accuracy"),
         "separate_train_minus_val": final(separate, "train_eval_accuracy") - final(separate, "val_accuracy"),
@@ -241,7 +245,7 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
         "grouped_val_sharing_frame": grouped.info["val_sharing_frame"],
         "grouped_val_sharing_recording": grouped.info["val_sharing_recording"],
         "grouped_test_accuracy": final(grouped, "test_accuracy"),
-        "more_recordings_test_gain": final(more, "test_accuracy") - final(grouped, "test_accuracy"),
+        "more_recordings_test_gain": final(grouped, "test_accuracy") - final(fewer, "test_accuracy"),
     }
 
 
