@@ -71,7 +71,11 @@ def test_corrupt_cache_entry_is_recomputed_with_a_warning(tmp_cache, damage):
     with pytest.warns(UserWarning, match="unreadable"):
         again = run(config)
     assert toy.CALLS["n"] == 1
-    assert again == good
+    # Same numbers; only the wall-clock train_seconds may differ between the two trainings.
+    assert again.metrics == good.metrics and again.info.keys() == good.info.keys()
+    assert {k: v for k, v in again.info.items() if k != "train_seconds"} == \
+        {k: v for k, v in good.info.items() if k != "train_seconds"}
+    assert all(np.array_equal(again.arrays[k], good.arrays[k]) for k in good.arrays)
     runs.forget_memory()
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -239,17 +239,23 @@ def load_images(files: list[Path], class_names: list[str]) -> tuple[np.ndarray, 
 # --- pipelines -------------------------------------------------------------------------
 
 
+def image_data_generator_class():
+    """The legacy ``tf.keras`` ImageDataGenerator (needs scipy and pillow)."""
+    from helpers import keras_lab  # its import silences TensorFlow's native start-up lines
+
+    return keras_lab.tf.keras.preprocessing.image.ImageDataGenerator
+
+
 def augmenting_generator(config: GeneratorConfig, validation_split: float = 0.0):
     """The post's ``train_datagen`` (its ranges from the config)."""
-    from tensorflow.keras.preprocessing.image import ImageDataGenerator
-
+    ImageDataGenerator = image_data_generator_class()
     return ImageDataGenerator(rescale=1.0 / 255, shear_range=config.shear, zoom_range=config.zoom,
                               horizontal_flip=config.flip, validation_split=validation_split)
 
 
 def legacy_iterators(config: GeneratorConfig):
     """(training, validation) iterators built the way the config says."""
-    from tensorflow.keras.preprocessing.image import ImageDataGenerator
+    ImageDataGenerator = image_data_generator_class()
 
     s = config.sizes
     flow = {"target_size": (s["image"], s["image"]), "color_mode": "grayscale", "class_mode": "categorical",
