@@ -520,10 +520,11 @@ def draw_story(fig, histories: dict[str, History]) -> None:
         ax.set_ylabel("")
 
 
-def draw_mirror_classes(fig, histories: dict[str, History], names=("the post", "the post without flip")) -> None:
+def draw_mirror_classes(fig, histories: dict[str, History], names=("the post", "the post without flip"),
+                        config: GeneratorConfig | None = None) -> None:
     """Per-class accuracy on the new-signer test, with and without horizontal flip; mirror pairs shaded."""
     ax = fig.subplots()
-    config = GeneratorConfig()
+    config = config or GeneratorConfig()
     k = np.arange(config.sizes["classes"])
     width = 0.8 / len(names)
     for i, name in enumerate(names):
