@@ -66,6 +66,18 @@ def test_doctor_sees_randomness_reaching_validation(runs):
         assert ("SPLIT_OVERLAP" in doctor.codes(found)) is leaky, split
 
 
+def test_validation_pipeline_changes_the_number_not_the_model(runs):
+    """Exercise 1 of the notebook: switching validation to a rescale-only generator leaves training untouched."""
+    from helpers.runs import run
+
+    post = runs[POST]
+    rescaled = run(case.configs()[POST].replace(augment_validation=False))
+    for metric in ("train_eval_accuracy", "val_clean_accuracy", "test_accuracy", "loss"):
+        assert np.array_equal(post[metric], rescaled[metric]), metric
+    assert np.allclose(rescaled["val_accuracy"], rescaled["val_clean_accuracy"], atol=1e-6)  # float32 sums
+    assert not np.array_equal(post["val_accuracy"], rescaled["val_accuracy"])
+
+
 def test_file_names_follow_the_asl_set():
     assert case.file_name("A", 0) == "A1.png" and case.file_name("del", 9) == "del10.png"
     assert case.frame_number("nothing117.png") == 117 and case.frame_number("B3.png") == 3
