@@ -10,7 +10,7 @@ from helpers.scenarios import case01_generator as case
 pytestmark = pytest.mark.slow
 POST = "the post"
 
-runs, measured, test_symptom_within_its_band = band_suite(case, case.test_configs())
+runs, measured, test_symptom_within_its_band = band_suite(case, case.configs_with_extras())
 
 
 def test_the_issue_thresholds(measured):

@@ -111,7 +111,7 @@ def configs(scale: str = "mini") -> dict[str, GeneratorConfig]:
     }
 
 
-def test_configs(scale: str = "mini") -> dict[str, GeneratorConfig]:
+def configs_with_extras(scale: str = "mini") -> dict[str, GeneratorConfig]:
     """configs() plus the runs only the tests and the panel need."""
     post = GeneratorConfig(scale=scale)
     return {
@@ -121,7 +121,7 @@ def test_configs(scale: str = "mini") -> dict[str, GeneratorConfig]:
     }
 
 
-# Bands around values measured on test_configs("mini") (seed 0, TF 2.21 / Keras 3.15 CPU); measured
+# Bands around values measured on configs_with_extras("mini") (seed 0, TF 2.21 / Keras 3.15 CPU); measured
 # values in the comments. Tests and the notebook assert them.
 BANDS: dict[str, tuple[float, float]] = {
     "post_val_pass_spread": (0.01, 0.12),  # 0.046: four passes, same weights, four scores
@@ -433,8 +433,8 @@ def final(history: History, metric: str, last: int = 3) -> float:
 
 
 def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
-    """The numbers behind each claim, from whichever of test_configs('mini') runs are given (default: all)."""
-    h = histories or {name: run(c) for name, c in test_configs().items()}
+    """The numbers behind each claim, from whichever of configs_with_extras("mini") runs are given (default: all)."""
+    h = histories or {name: run(c) for name, c in configs_with_extras().items()}
     mirror = GeneratorConfig().mirror_classes
 
     def passes(name: str) -> np.ndarray:
