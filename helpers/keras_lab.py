@@ -82,6 +82,7 @@ class ArrayScores(keras.callbacks.Callback):
         super().__init__()
         self.splits, self.progress = dict(splits), progress
         self.predict = None
+        self.predicted: dict[str, Any] = {}  # each split's predicted classes at the latest epoch
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         import numpy as np
@@ -93,7 +94,8 @@ class ArrayScores(keras.callbacks.Callback):
             probs = np.concatenate([np.asarray(self.predict(x[i : i + 256])) for i in range(0, len(x), 256)])
             picked = np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0)
             logs[f"{name}_loss"] = float(-np.mean(np.log(picked)))
-            logs[f"{name}_accuracy"] = float(np.mean(probs.argmax(1) == y))
+            self.predicted[name] = probs.argmax(1)
+            logs[f"{name}_accuracy"] = float(np.mean(self.predicted[name] == y))
         if self.progress is not None:
             self.progress(epoch + 1, self.params.get("epochs", epoch + 1))
 

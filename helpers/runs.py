@@ -128,8 +128,9 @@ class History:
             and all(np.array_equal(self.arrays[k], other.arrays[k]) for k in self.arrays)
         )
 
-    def final(self, name: str) -> float:
-        return float(self[name][-1])
+    def final(self, name: str, last: int = 1) -> float:
+        """The metric's value at the last epoch, or its mean over the last ``last`` epochs."""
+        return float(np.mean(self[name][-last:]))
 
     def to_csv(self, path: str | Path, epochs: Sequence[int] | None = None) -> Path:
         """Write a Keras ``CSVLogger``-style file (0-based ``epoch`` column).

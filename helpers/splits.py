@@ -72,6 +72,24 @@ def group_split(groups: np.ndarray, val_fraction: float, seed: int) -> tuple[np.
     return np.flatnonzero(~val_mask), np.flatnonzero(val_mask)
 
 
+def stratified_group_split(
+    groups: np.ndarray, labels: np.ndarray, val_share: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whole groups to one side, ``val_share`` of each class's groups (at least one) to validation.
+
+    Recordings of one class stay whole and every class is validated. Returns shuffled
+    (train, val) row indices.
+    """
+    _check_fraction(val_share)
+    generator = rng(seed)
+    val_groups = []
+    for label in np.unique(labels):
+        mine = generator.permutation(np.unique(groups[labels == label]))
+        val_groups.extend(mine[: max(1, round(len(mine) * val_share))])
+    is_val = np.isin(groups, val_groups)
+    return generator.permutation(np.flatnonzero(~is_val)), generator.permutation(np.flatnonzero(is_val))
+
+
 def shuffle_separately(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The classic mistake: X and y each shuffled by its own permutation, so pairs no longer match."""
     generator = rng(seed)

@@ -63,6 +63,17 @@ def test_stratified_split_keeps_class_shares():
     assert (labels[val] == 1).sum() == 2 and len(val) == 20
 
 
+def test_stratified_group_split_keeps_groups_whole_and_validates_every_class():
+    labels = np.repeat([0, 1, 2], 24)
+    groups = np.repeat(np.arange(12), 6)  # four recordings per class
+    train, val = splits.stratified_group_split(groups, labels, 0.2, seed=0)
+    assert not set(groups[train]) & set(groups[val])
+    assert sorted(np.concatenate([train, val])) == list(range(72))
+    assert [len(set(groups[val][labels[val] == k])) for k in range(3)] == [1, 1, 1]  # round(0.8) → at least one
+    _, val_third = splits.stratified_group_split(np.repeat(np.arange(18), 4), np.repeat([0, 1, 2], 24), 1 / 3, 0)
+    assert len(val_third) == 3 * 2 * 4  # two of six recordings per class
+
+
 def test_shuffle_separately_breaks_pairs_jointly_keeps_them():
     x = np.arange(200)
     xs, ys = splits.shuffle_separately(x, x.copy(), seed=0)

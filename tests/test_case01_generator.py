@@ -18,6 +18,7 @@ def test_the_issue_thresholds(measured):
     # The issue asks ≥ 5 points here; measured ≈ 2 (the closing note of #3 says why). Asserted: lower, not higher.
     assert measured["post_clean_minus_augmented_val"] > 0
     assert measured["flip_cost_mirror_test"] >= 0.2
+    assert measured["flip_cost_mirror_test"] > measured["flip_cost_other_test"]  # the notebook: mirror signs most
     assert measured["sorted_val_minus_test"] >= 0.2 and measured["random_val_minus_test"] >= 0.2
     # Each fix closes its gap.
     assert measured["fixed_val_pass_spread"] == 0 and measured["fixed_logged_minus_clean_val"] < 0.001

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from helpers.runs import History, Progress, RunConfig, run
+from helpers.splits import stratified_group_split
 from helpers.validate import check_choice
 
 SCALES = ("mini", "forum")
@@ -135,7 +136,7 @@ def load_data(config: SplitsConfig) -> dict[str, np.ndarray]:
     y_test = np.repeat(new["label"], len(x_test) // len(new["label"]))
 
     if config.split == "recording":
-        train_idx, val_idx = split_by_recording(recording, np.repeat(film["label"], per_recording), config.seed)
+        train_idx, val_idx = stratified_group_split(recording, y, VAL_RECORDING_SHARE, config.seed)
     else:  # the post: shuffle the samples, then the last 20 % are validation
         order = np.random.default_rng(config.seed).permutation(len(x))
         n_train = int(len(x) * (1 - VAL_FRACTION))
@@ -150,17 +151,6 @@ def load_data(config: SplitsConfig) -> dict[str, np.ndarray]:
         "frames_train": frame_ids[train_idx], "frames_val": frame_ids[val_idx],
         "recording_train": recording[train_idx], "recording_val": recording[val_idx],
     }
-
-
-def split_by_recording(recording: np.ndarray, label: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Whole recordings to one side, a third of each class's recordings to validation (shuffled indices)."""
-    g = np.random.default_rng(seed)
-    val_recordings = []
-    for k in np.unique(label):
-        mine = g.permutation(np.unique(recording[label == k]))
-        val_recordings.extend(mine[: max(1, round(len(mine) * VAL_RECORDING_SHARE))])
-    is_val = np.isin(recording, val_recordings)
-    return g.permutation(np.flatnonzero(~is_val)), g.permutation(np.flatnonzero(is_val))
 
 
 def overlap(data: dict[str, np.ndarray]) -> dict[str, float]:
@@ -221,12 +211,7 @@ def train(config: SplitsConfig, progress: Progress | None = None) -> History:
 
 # --- measurements -------------------------------------------------------------------
 
-LAST = 3  # epochs averaged for "final" numbers: a 10-recording validation set is lumpy
-
-
-def final(history: History, metric: str) -> float:
-    """Mean of ``metric`` over the last LAST epochs."""
-    return float(np.mean(history[metric][-LAST:]))
+LAST = 3  # epochs averaged for "final" numbers: validation holds few independent recordings
 
 
 def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
@@ -235,17 +220,17 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
     separate, post = h["X and y shuffled separately"], h["the post: random window split"]
     grouped, fewer = h["split by recording"], h["split by recording, half the recordings"]
     return {
-        "separate_val_accuracy": final(separate, "val_accuracy"),
-        "separate_train_minus_val": final(separate, "train_eval_accuracy") - final(separate, "val_accuracy"),
-        "post_val_accuracy": final(post, "val_accuracy"),
-        "post_val_minus_test": final(post, "val_accuracy") - final(post, "test_accuracy"),
+        "separate_val_accuracy": separate.final("val_accuracy", LAST),
+        "separate_train_minus_val": separate.final("train_eval_accuracy", LAST) - separate.final("val_accuracy", LAST),
+        "post_val_accuracy": post.final("val_accuracy", LAST),
+        "post_val_minus_test": post.final("val_accuracy", LAST) - post.final("test_accuracy", LAST),
         "post_val_sharing_frame": post.info["val_sharing_frame"],
         "post_val_sharing_recording": post.info["val_sharing_recording"],
-        "grouped_abs_val_minus_test": abs(final(grouped, "val_accuracy") - final(grouped, "test_accuracy")),
+        "grouped_abs_val_minus_test": abs(grouped.final("val_accuracy", LAST) - grouped.final("test_accuracy", LAST)),
         "grouped_val_sharing_frame": grouped.info["val_sharing_frame"],
         "grouped_val_sharing_recording": grouped.info["val_sharing_recording"],
-        "grouped_test_accuracy": final(grouped, "test_accuracy"),
-        "more_recordings_test_gain": final(grouped, "test_accuracy") - final(fewer, "test_accuracy"),
+        "grouped_test_accuracy": grouped.final("test_accuracy", LAST),
+        "more_recordings_test_gain": grouped.final("test_accuracy", LAST) - fewer.final("test_accuracy", LAST),
     }
 
 
@@ -280,7 +265,7 @@ def draw_story(fig, histories: dict[str, History]) -> None:
         h = histories[name]
         plot_accuracy(ax, h, title=name)
         last = h.n_epochs
-        val, test = final(h, "val_accuracy"), final(h, "test_accuracy")
+        val, test = h.final("val_accuracy", LAST), h.final("test_accuracy", LAST)
         if name == names[1]:
             annotate_epoch(ax, last, val, f"val − test = {val - test:+.2f}", dy=0.12, dx=-0.3)
         elif name == names[2]:
@@ -330,9 +315,10 @@ def draw_panel(fig, history: History, config: SplitsConfig) -> None:
     plot_accuracy(ax, history, title=f"shuffle {config.shuffle}, split by {config.split}, "
                   f"{config.recordings} recordings/class, stride {config.stride}")
     share = history.info["val_sharing_frame"], history.info["val_sharing_recording"]
+    gap = history.final("val_accuracy", LAST) - history.final("test_accuracy", LAST)
     ax.text(0.99, 0.02, f"val windows sharing a frame with train: {share[0]:.0%}\n"
             f"val windows sharing a recording with train: {share[1]:.0%}\n"
-            f"val − test (last {LAST} epochs): {final(history, 'val_accuracy') - final(history, 'test_accuracy'):+.2f}",
+            f"val − test (last {LAST} epochs): {gap:+.2f}",
             transform=ax.transAxes, ha="right", va="bottom", fontsize=7.5,
             bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
 
