@@ -159,6 +159,58 @@ def prototype_images(
     return images, labels.astype("int64")
 
 
+def glyph_shapes(n_classes: int = 9, glyph: int = 5) -> np.ndarray:
+    """One smooth random ``glyph``×``glyph`` shape per class, zero mean and unit spread (the same for every seed)."""
+    from scipy.ndimage import gaussian_filter
+
+    shapes = gaussian_filter(rng(1000 + n_classes).normal(0, 1, (n_classes, glyph + 4, glyph + 4)), (0, 1, 1))
+    shapes = shapes[:, 2:-2, 2:-2]  # cut the filter's edge
+    return (shapes - shapes.mean(axis=(1, 2), keepdims=True)) / shapes.std(axis=(1, 2), keepdims=True)
+
+
+def glyph_images(
+    n: int,
+    *,
+    n_classes: int = 9,
+    size: int | tuple[int, int] = 16,
+    glyph: int = 5,
+    signal: float = 0.8,
+    clutter: float = 1.0,
+    noise: float = 0.1,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Colour images whose class is a small grey glyph placed anywhere, over clutter of each image's own.
+
+    The glyph (``glyph``×``glyph`` pixels, amplitude ``signal``, one per class) sits at a
+    uniformly random position and is mirrored left-right half of the time; the rest is
+    smooth colour clutter (amplitude ``clutter``) plus pixel noise. The clutter makes every
+    image easy to tell apart (easy to memorise) while the class is a faint thing that moves:
+    a model that ties weights to positions needs many examples, and shifts and flips keep
+    the label, so augmentation can stand in for data. Returns NCHW float32 pixels in
+    [0, 1] (PyTorch's layout) and int64 labels; glyphs depend only on ``n_classes`` and ``glyph``.
+    Image i is the same whatever ``n``, so a smaller set is a prefix of a larger one.
+    """
+    from scipy.ndimage import gaussian_filter
+
+    check_range("n", n, 1, 10_000_000, integer=True)
+    check_range("n_classes", n_classes, 2, 1000, integer=True)
+    h, w = (size, size) if isinstance(size, int) else size
+    check_range("glyph", glyph, 2, min(h, w), integer=True)
+    shapes = glyph_shapes(n_classes, glyph)
+    g = rng(seed)
+    labels = np.empty(n, dtype="int64")
+    images = np.empty((n, 3, h, w), dtype=np.float32)
+    for i in range(n):
+        labels[i] = label = g.integers(0, n_classes)
+        image = gaussian_filter(g.normal(0, 1, (3, h, w)), (0, 1.5, 1.5))
+        image *= clutter / image.std()
+        shape = shapes[label][:, ::-1] if g.random() < 0.5 else shapes[label]
+        top, left = g.integers(0, h - glyph + 1), g.integers(0, w - glyph + 1)
+        image[:, top : top + glyph, left : left + glyph] += signal * shape
+        images[i] = np.clip(0.5 + 0.15 * (image + g.normal(0, noise, image.shape)), 0.0, 1.0)
+    return images, labels
+
+
 def moving_pattern_recordings(
     n_classes: int,
     recordings_per_class: int,

@@ -48,9 +48,11 @@ def score(
     """Mean cross-entropy and accuracy of ``model`` on (x, y), without a weight update.
 
     train_mode: score with Dropout active and BatchNorm using batch statistics
-    (what forgetting ``model.eval()`` does); the mode is restored afterwards.
+    (what forgetting ``model.eval()`` does); the mode is restored afterwards, and so
+    are BatchNorm's running statistics, which a train-mode pass would otherwise nudge.
     """
     was_training = model.training
+    buffers = {name: b.clone() for name, b in model.named_buffers()} if train_mode else {}
     model.train(train_mode)
     total_loss, correct = 0.0, 0
     with torch.no_grad():
@@ -60,6 +62,10 @@ def score(
             total_loss += nn.functional.cross_entropy(logits, yb, reduction="sum").item()
             correct += (logits.argmax(1) == yb).sum().item()
     model.train(was_training)
+    with torch.no_grad():
+        for name, b in model.named_buffers():
+            if name in buffers:
+                b.copy_(buffers[name])
     return total_loss / len(x), correct / len(x)
 
 
