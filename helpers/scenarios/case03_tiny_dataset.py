@@ -419,7 +419,7 @@ def draw_learning_curve(ax, curve: dict[int, History]) -> None:
     ax.set_ylabel(f"accuracy (mean of the last {LAST} epochs)")
     ax.set_ylim(-0.02, 1.02)
     ax.grid(alpha=0.3)
-    ax.set_title("the same model, more images: the gap closes from the validation side", fontsize=10)
+    ax.set_title("the same model, more images: validation climbs, memorising stops", fontsize=10)
     ax.legend(fontsize=8, loc="center right")
 
 
@@ -450,12 +450,15 @@ def draw_fixes(ax, histories: dict[str, History]) -> None:
     ax.barh(y + 0.2, test, 0.4, xerr=binomial_se(test, N_TEST), color="tab:green", label="test", capsize=2)
     ax.axvline(results["LSTM removed (baseline)"][0], color="tab:orange", ls=":", lw=1)
     ax.axvline(1 / N_CLASSES, color="0.5", ls="--", lw=1)
+    ax.text(1 / N_CLASSES, len(names) - 0.45, "chance ", ha="right", va="bottom", fontsize=7, color="0.4")
+    ax.text(results["LSTM removed (baseline)"][0], len(names) - 0.45, " baseline val", ha="left", va="bottom",
+            fontsize=7, color="tab:orange")
     ax.set_yticks(y, names, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel(f"accuracy at n = 630 (mean of the last {LAST} epochs; bars ±1 s.e.)")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper right")
 
 
 def draw_examples(fig, config: TinyDataConfig | None = None, per_class: int = 3) -> None:
