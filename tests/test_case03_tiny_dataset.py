@@ -37,7 +37,7 @@ def test_the_issue_thresholds(measured):
     assert measured["early_stopping_val_gain"] <= 0.05
 
 
-def test_the_learning_curve_is_one_pool(runs):
+def test_the_learning_curve_is_one_pool():
     """Each training set is a prefix of the next, validation is the same 90 images for every size."""
     small, large = (case.load_data(case.TinyDataConfig(n_train=n)) for n in (630, 1260))
     assert np.array_equal(small["x_train"], large["x_train"][:630])
