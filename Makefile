@@ -9,7 +9,7 @@ LAB_PORT ?= 8888
 PYTEST_FLAGS ?= --nbval --nbval-current-env --nbval-cell-timeout=600 \
 	--allow-hosts=127.0.0.1,::1,localhost --durations=15
 
-.PHONY: install lab test notebooks lint bench clear-cache environment.yml
+.PHONY: install lab test test-fast test-robust reference notebooks lint bench clear-cache environment.yml
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,20 @@ lab: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_FLAGS)
+
+# The inner loop: no training, no notebooks, no browser (under a minute).
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not browser" --allow-hosts=127.0.0.1,::1,localhost tests
+
+# Another machine's numerics on this one: 1 torch thread and oneDNN off, so every trained claim is retrained
+# as a different trajectory and must still hold (the run cache keys on these settings, so nothing is reused).
+test-robust: install
+	GAP_CLINIC_THREADS=1 TF_ENABLE_ONEDNN_OPTS=0 $(BIN)/python -m pytest -m slow --allow-hosts=127.0.0.1,::1,localhost \
+		-k "this_machine" tests
+
+# Retrain the committed reference results (every claim's runs over runs.SEEDS); CASES="03_tiny_dataset" for one.
+reference: install
+	$(BIN)/python -m helpers.reference $(CASES)
 
 notebooks: install
 	for nb in notebooks/*.ipynb; do \

@@ -1,14 +1,17 @@
 """Runs: a frozen config in, a ``History`` out, cached on disk as JSON + NPZ.
 
-The cache key is a hash of the config's class, its fields, the trainer's code
-version and the versions of the libraries that produce the numbers, so an
-upgrade of TensorFlow or PyTorch never serves stale curves. Nothing is pickled:
-a corrupt or foreign entry is recomputed with a warning, never trusted.
+The cache key is a hash of the config's class, its fields, the code that
+produces the numbers (the trainer's module and every helper module it reaches,
+see ``code_digest``), the numerics settings (threads, oneDNN) and the versions of
+the libraries, so an edit or an upgrade never serves stale curves. Nothing is
+pickled: a corrupt or foreign entry is recomputed with a warning, never trusted.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import functools
 import hashlib
 import importlib
 import json
@@ -30,6 +33,7 @@ import numpy as np
 from helpers.validate import check_range
 
 Progress = Callable[[int, int], None]
+SEEDS = (0, 1, 2)  # every stated number is a statistic over these (one trajectory is an anecdote)
 FRAMEWORK_PACKAGES = {
     "torch": ("torch",),
     "keras": ("tensorflow", "keras"),
@@ -43,8 +47,8 @@ class RunConfig:
     """Base of every scenario's frozen config; subclasses add their knobs.
 
     Subclasses set ``trainer`` ("module:function", imported only when a run is
-    not cached), ``framework`` ("torch", "keras" or "numpy") and bump
-    ``code_version`` whenever the trainer's numbers change meaning.
+    not cached) and ``framework`` ("torch", "keras" or "numpy"). No version
+    number to bump: the key hashes the code itself.
     """
 
     seed: int = 0
@@ -52,7 +56,6 @@ class RunConfig:
 
     trainer: ClassVar[str] = ""
     framework: ClassVar[str] = "numpy"
-    code_version: ClassVar[int] = 1
 
     def __post_init__(self) -> None:
         self.validate()
@@ -71,11 +74,13 @@ class RunConfig:
         return dataclasses.replace(self, **changes)
 
     def cache_key(self) -> str:
-        """Hash of the class, fields, code version and library versions."""
+        """Hash of the class, fields, code, numerics settings and library versions."""
+        module = self.trainer.partition(":")[0] or type(self).__module__
         payload = {
             "class": f"{type(self).__module__}.{type(self).__qualname__}",
             "fields": dataclasses.asdict(self),
-            "code_version": self.code_version,
+            "code": code_digest(module),
+            "numerics": numerics(self.framework),
             "versions": library_versions(self.framework),
         }
         blob = json.dumps(payload, sort_keys=True, default=str).encode()
@@ -179,6 +184,99 @@ def library_versions(framework: str) -> dict[str, str]:
     return versions
 
 
+def numerics(framework: str) -> dict[str, str]:
+    """The settings that change float summation order, hence the numbers, on one machine."""
+    if framework == "torch":
+        return {"threads": os.environ.get("GAP_CLINIC_THREADS", "2")}
+    if framework == "keras":
+        return {"onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default")}
+    return {}
+
+
+# Code that never changes a number: figures, panels, claims. Leaving it out of the digest
+# means a retitled axis or a new band does not retrain every run.
+PRESENTATION_MODULES = frozenset({"helpers.curves", "helpers.widgets", "helpers.bench", "helpers.reference"})
+PRESENTATION_PREFIXES = ("draw_", "plot_", "annotate_")
+PRESENTATION_NAMES = frozenset({"BANDS", "POSTED", "STORY", "METRIC_LABEL"})
+
+
+def code_digest(module: str) -> str:
+    """Hash of ``module``'s code and of every ``helpers`` module it imports, transitively.
+
+    Read from source with ``ast`` (nothing is imported, so no framework loads): comments,
+    docstrings and presentation code (``draw_*``/``plot_*`` functions, ``BANDS``) are left out.
+    """
+    seen: dict[str, str] = {}
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        if name in seen or name in PRESENTATION_MODULES:
+            continue
+        path = _module_path(name)
+        if path is None:
+            continue
+        seen[name], imports = _numeric_dump(path, path.stat().st_mtime_ns, name)
+        todo.extend(imports)
+    blob = json.dumps(seen, sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+CODE_ROOT = Path(__file__).resolve().parents[1]  # the folder that holds the helpers package
+
+
+def _module_path(name: str) -> Path | None:
+    base = CODE_ROOT.joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _numeric_dump(path: Path, mtime_ns: int, name: str) -> tuple[str, tuple[str, ...]]:
+    """The module's numeric code as an AST dump, and the helpers modules it imports (cached per file version)."""
+    tree = _numeric_tree(ast.parse(path.read_text(), filename=str(path)))
+    return ast.dump(tree), tuple(_helper_imports(tree, name))
+
+
+def _numeric_tree(tree: ast.Module) -> ast.Module:
+    body = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(PRESENTATION_PREFIXES):
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, ast.AnnAssign) else []
+        if any(isinstance(t, ast.Name) and t.id in PRESENTATION_NAMES for t in targets):
+            continue
+        body.append(_without_docstrings(node))
+    return ast.Module(body=body, type_ignores=[])
+
+
+def _without_docstrings(node: ast.AST) -> ast.AST:
+    for child in ast.walk(node):
+        body = getattr(child, "body", None)
+        if (isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            child.body = body[1:] or [ast.Pass()]
+    return node
+
+
+def _helper_imports(tree: ast.Module, current: str) -> list[str]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.startswith("helpers")]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(current.split(".")[: -node.level] + ([base] if base else []))
+            if base.startswith("helpers"):
+                found.append(base)
+                found += [f"{base}.{a.name}" for a in node.names]  # `from helpers import torch_lab`
+    return found
+
+
 def cache_dir() -> Path:
     """Where runs are cached: $GAP_CLINIC_CACHE, else data/cache in the checkout."""
     env = os.environ.get("GAP_CLINIC_CACHE")
@@ -243,6 +341,29 @@ def run(
         _MEMORY[str(path)] = History.load(path)
         return _MEMORY[str(path)]
     return history
+
+
+def run_seeds(
+    config: RunConfig,
+    seeds: Sequence[int] = SEEDS,
+    *,
+    progress: Progress | None = None,
+    use_cache: bool = True,
+) -> list[History]:
+    """``run(config)`` once per seed (config.seed is replaced); one History per seed, in order.
+
+    progress: called as ``progress(done, total)`` over all seeds' epochs together.
+    """
+    if len(seeds) < 1 or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds={list(seeds)}: give one or more distinct seeds, e.g. {list(SEEDS)}.")
+    histories = []
+    for i, seed in enumerate(seeds):
+        step = None
+        if progress is not None:
+            def step(done: int, total: int, i: int = i) -> None:
+                progress(i * total + done, len(seeds) * total)
+        histories.append(run(config.replace(seed=seed), progress=step, use_cache=use_cache))
+    return histories
 
 
 def forget_memory() -> None:

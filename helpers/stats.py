@@ -1,8 +1,10 @@
-"""The small pieces of arithmetic the lessons rest on."""
+"""The small pieces of arithmetic the lessons rest on: the loss/accuracy bound, binomial and seed spreads."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -13,7 +15,8 @@ def accuracy_floor(loss: float | np.ndarray) -> float | np.ndarray:
     """Lowest accuracy a mean cross-entropy ``loss`` allows: ``1 - loss / ln 2`` (clipped at 0).
 
     A misclassified sample has p(true class) <= 1/2, so it costs at least ln 2;
-    hence error rate <= loss / ln 2. Holds for binary and categorical cross-entropy.
+    hence error rate <= loss / ln 2. Holds for binary and categorical cross-entropy,
+    unweighted, on the same samples as the accuracy, without label smoothing.
     """
     floor = 1.0 - np.asarray(loss, dtype=float) / LN2
     floor = np.clip(floor, 0.0, 1.0)
@@ -21,9 +24,72 @@ def accuracy_floor(loss: float | np.ndarray) -> float | np.ndarray:
 
 
 def binomial_se(accuracy: float | np.ndarray, n: int) -> float | np.ndarray:
-    """Standard error of an accuracy measured on ``n`` independent samples."""
+    """Standard error of an accuracy measured on ``n`` independent samples (for shading a curve)."""
     if n < 1:
         raise ValueError(f"n={n} must be a positive number of samples.")
     p = np.clip(np.asarray(accuracy, dtype=float), 0.0, 1.0)
     se = np.sqrt(p * (1.0 - p) / n)
     return float(se) if np.ndim(se) == 0 else se
+
+
+def wilson_interval(accuracy: float, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson interval of an accuracy on ``n`` samples: honest near 0 and 1, where the Wald SE is not."""
+    from scipy.stats import binomtest
+
+    if n < 1:
+        raise ValueError(f"n={n} must be a positive number of samples.")
+    if not 0.0 <= accuracy <= 1.0:
+        raise ValueError(f"accuracy={accuracy} must lie in [0, 1].")
+    ci = binomtest(round(accuracy * n), n).proportion_ci(confidence_level=level, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+@dataclass(frozen=True)
+class Spread:
+    """One claim's number over seeds: mean, min, max and the values themselves."""
+
+    values: tuple[float, ...]
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.values))
+
+    @property
+    def low(self) -> float:
+        return float(np.min(self.values))
+
+    @property
+    def high(self) -> float:
+        return float(np.max(self.values))
+
+    @property
+    def std(self) -> float:
+        return float(np.std(self.values, ddof=1)) if len(self.values) > 1 else 0.0
+
+    def within(self, low: float, high: float) -> bool:
+        """True when every seed lies in [low, high]: a claim holds for each seed, not on average."""
+        return low <= self.low and self.high <= high
+
+    def prediction_interval(self, level: float = 0.95) -> tuple[float, float]:
+        """Where one more seed (or the same seed on another CPU) lands with probability ``level``.
+
+        Student-t prediction interval: mean ± t(n-1) · s · sqrt(1 + 1/n).
+        """
+        from scipy.stats import t
+
+        n = len(self.values)
+        if n < 2:
+            raise ValueError("a prediction interval needs two or more seeds.")
+        half = float(t.ppf(0.5 + level / 2, n - 1)) * self.std * math.sqrt(1 + 1 / n)
+        return self.mean - half, self.mean + half
+
+    def __str__(self) -> str:
+        return f"{self.mean:.3g} [{self.low:.3g}, {self.high:.3g}] over {len(self.values)} seeds"
+
+
+def spread(values: Sequence[float]) -> Spread:
+    """A Spread of ``values`` (one per seed)."""
+    values = tuple(float(v) for v in values)
+    if not values:
+        raise ValueError("spread() needs one value per seed; got none.")
+    return Spread(values)

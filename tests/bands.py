@@ -1,4 +1,11 @@
-"""The shared shape of a scenario's symptom tests: train its runs once, measure, hold each number to its band."""
+"""The shared shape of a scenario's symptom tests.
+
+Every claim (a band in the scenario's BANDS) must hold for every committed reference seed
+(no training: reads data/reference), and on this machine: the tests retrain seed 0 of each
+reference run and check that it satisfies the claim and lands inside the reference seeds'
+prediction interval (Bonferroni over the case's claims, so 30 claims do not make 1.5 false
+alarms a run). Another CPU, thread count or oneDNN setting is just another trajectory.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,26 @@ from types import ModuleType
 
 import pytest
 
+from helpers import reference
 from helpers.runs import run
+from helpers.scenarios import CASES
+from helpers.stats import spread
+
+FAMILY_LEVEL = 0.05  # chance that any one claim of a case falls outside its interval on an honest retrain
 
 
-def band_suite(case: ModuleType, configs: dict):
-    """Return (runs, measured, test_symptom_within_its_band) for a test module to bind at top level."""
+def case_key(case: ModuleType) -> str:
+    return next(key for key, module in CASES.items() if module == case.__name__)
+
+
+def band_suite(case: ModuleType, configs: dict | None = None):
+    """Return the fixtures and the three band tests for a test module to bind at top level.
+
+    configs: the runs to retrain here (default: the case's reference_configs()).
+    """
+    key = case_key(case)
+    configs = configs if configs is not None else case.reference_configs()
+    level = 1 - FAMILY_LEVEL / len(case.BANDS)
 
     @pytest.fixture(scope="module")
     def runs():
@@ -20,9 +42,42 @@ def band_suite(case: ModuleType, configs: dict):
     def measured(runs):
         return case.measure(runs)
 
-    @pytest.mark.parametrize("band", sorted(case.BANDS))
-    def test_symptom_within_its_band(measured, band):
-        low, high = case.BANDS[band]
-        assert low <= measured[band] <= high, f"{band} = {measured[band]:.4g}, band {low}–{high}"
+    @pytest.fixture(scope="module")
+    def reference_measured():
+        return reference.measured_per_seed(key, case)
 
-    return runs, measured, test_symptom_within_its_band
+    @pytest.fixture(scope="module")
+    def reference_claims(reference_measured):
+        return {claim: spread([m[claim] for m in reference_measured]) for claim in reference_measured[0]}
+
+    @pytest.fixture(scope="module")
+    def every_seed(reference_measured, measured):
+        """Each reference seed's measurements, then this machine's: a claim must hold for all of them."""
+        return [*reference_measured, measured]
+
+    @pytest.mark.parametrize("band", sorted(case.BANDS))
+    def test_every_reference_seed_holds_the_claim(reference_claims, band):
+        low, high = case.BANDS[band]
+        got = reference_claims[band]
+        assert got.within(low, high), f"{band} = {got} on the reference; band {low}–{high}"
+
+    @pytest.mark.slow
+    @pytest.mark.parametrize("band", sorted(case.BANDS))
+    def test_this_machine_holds_the_claim(measured, band):
+        low, high = case.BANDS[band]
+        assert low <= measured[band] <= high, f"{band} = {measured[band]:.4g} here, band {low}–{high}"
+
+    @pytest.mark.slow
+    @pytest.mark.parametrize("band", sorted(case.BANDS))
+    def test_this_machine_lands_in_the_reference_spread(measured, reference_claims, band):
+        got = reference_claims[band]
+        if got.std == 0:  # every seed gave the same number (a count, an exact identity): the band test says it all
+            return
+        low, high = got.prediction_interval(level)
+        assert low <= measured[band] <= high, (
+            f"{band} = {measured[band]:.4g} here; reference {got}, {level:.4f} prediction interval "
+            f"{low:.4g}–{high:.4g}: rerun `make reference` if the code changed on purpose")
+
+    return (runs, measured, reference_measured, reference_claims, every_seed,
+            test_every_reference_seed_holds_the_claim, test_this_machine_holds_the_claim,
+            test_this_machine_lands_in_the_reference_spread)

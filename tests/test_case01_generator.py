@@ -5,17 +5,22 @@ import pytest
 from bands import band_suite
 
 from helpers import doctor
+from helpers.runs import SEEDS
 from helpers.scenarios import case01_generator as case
 
 pytestmark = pytest.mark.slow
 POST = "the post"
 
-runs, measured, test_symptom_within_its_band = band_suite(case, case.configs_with_extras())
+(runs, measured, reference_measured, reference_claims, every_seed, test_every_reference_seed_holds_the_claim,
+ test_this_machine_holds_the_claim, test_this_machine_lands_in_the_reference_spread) = band_suite(case)
 
 
-def test_the_issue_thresholds(measured):
+@pytest.mark.parametrize("seed", range(len(SEEDS) + 1), ids=[*(f"reference seed {s}" for s in SEEDS), "here"])
+def test_the_issue_thresholds(every_seed, seed):
+    measured = every_seed[seed]
     assert measured["post_val_pass_spread"] > 0  # same weights, different scores: randomness reaches validation
-    # The issue asks ≥ 5 points here; measured ≈ 2 (the closing note of #3 says why). Asserted: lower, not higher.
+    # Small here (≈ 2 points): shear_range=0.2 is 0.2 degrees and zoom sits inside the data's own drift.
+    # Asserted: lower, not higher.
     assert measured["post_clean_minus_augmented_val"] > 0
     assert measured["flip_cost_mirror_test"] >= 0.2
     assert measured["flip_cost_mirror_test"] > measured["flip_cost_other_test"]  # the notebook: mirror signs most

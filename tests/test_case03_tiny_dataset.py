@@ -9,16 +9,19 @@ from bands import band_suite
 
 from helpers import doctor
 from helpers.datasets import glyph_images
-from helpers.runs import History
+from helpers.runs import SEEDS, History
 from helpers.scenarios import case03_tiny_dataset as case
 
 pytestmark = pytest.mark.slow
 POST, TRUNK = "the post (BiLSTM head)", "LSTM removed"
 
-runs, measured, test_symptom_within_its_band = band_suite(case, case.configs_with_extras())
+(runs, measured, reference_measured, reference_claims, every_seed, test_every_reference_seed_holds_the_claim,
+ test_this_machine_holds_the_claim, test_this_machine_lands_in_the_reference_spread) = band_suite(case)
 
 
-def test_the_issue_thresholds(measured):
+@pytest.mark.parametrize("seed", range(len(SEEDS) + 1), ids=[*(f"reference seed {s}" for s in SEEDS), "here"])
+def test_the_issue_thresholds(every_seed, seed):
+    measured = every_seed[seed]
     # 1. Memorisation at n = 630 (on the trunk: the post's BiLSTM head does not train here, see the notebook).
     assert measured["trunk_train_accuracy"] >= 0.95
     assert measured["trunk_val_accuracy"] <= 0.35 and measured["trunk_test_accuracy"] <= 0.35

@@ -11,7 +11,8 @@ from helpers.stats import accuracy_floor
 pytestmark = pytest.mark.slow
 
 
-runs, measured, test_symptom_within_its_band = band_suite(case, case.configs())
+(runs, measured, reference_measured, reference_claims, every_seed, test_every_reference_seed_holds_the_claim,
+ test_this_machine_holds_the_claim, test_this_machine_lands_in_the_reference_spread) = band_suite(case)
 
 
 def test_post_accuracy_column_is_impossible_after_epoch_one(runs):

@@ -5,19 +5,23 @@ import pytest
 from bands import band_suite
 
 from helpers import doctor
+from helpers.runs import SEEDS
 from helpers.scenarios import case05_splits as case
 
 pytestmark = pytest.mark.slow
 SEPARATE, POST, GROUPED = "X and y shuffled separately", "the post: random window split", "split by recording"
 
 
-runs, measured, test_symptom_within_its_band = band_suite(case, case.configs())
+(runs, measured, reference_measured, reference_claims, every_seed, test_every_reference_seed_holds_the_claim,
+ test_this_machine_holds_the_claim, test_this_machine_lands_in_the_reference_spread) = band_suite(case)
 
 
-def test_the_issue_thresholds(measured):
+@pytest.mark.parametrize("seed", range(len(SEEDS) + 1), ids=[*(f"reference seed {s}" for s in SEEDS), "here"])
+def test_the_issue_thresholds(every_seed, seed):
+    measured = every_seed[seed]
     assert measured["separate_val_accuracy"] <= 0.1 + 0.05
-    # The issue expects training to memorise the shuffled labels (train ≥ val + 0.2). The post's network at the
-    # mini size cannot (closing note of #7): both curves stay at chance, which the doctor test below asserts.
+    # The post's network at the mini size cannot memorise shuffled labels within its epochs: both curves
+    # stay at chance, which the doctor test below asserts.
     assert abs(measured["separate_train_minus_val"]) < 0.1
     assert measured["post_val_minus_test"] >= 0.15
     assert measured["grouped_abs_val_minus_test"] <= 0.07

@@ -9,7 +9,8 @@ from helpers.scenarios import reading_curves as rc
 pytestmark = pytest.mark.slow
 
 
-runs, measured, test_symptom_within_its_band = band_suite(rc, rc.SHAPES)
+(runs, measured, reference_measured, reference_claims, every_seed, test_every_reference_seed_holds_the_claim,
+ test_this_machine_holds_the_claim, test_this_machine_lands_in_the_reference_spread) = band_suite(rc)
 
 
 def test_every_run_is_consistent_with_the_cross_entropy_bound(runs):

@@ -112,3 +112,62 @@ def test_history_rejects_ragged_metrics_and_writes_keras_csv(tmp_path):
 def test_run_rejects_non_configs():
     with pytest.raises(ValueError, match="RunConfig"):
         run({"epochs": 3})
+
+
+def _copy_helpers(tmp_path, monkeypatch):
+    import shutil
+
+    shutil.copytree(runs.CODE_ROOT / "helpers", tmp_path / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(runs, "CODE_ROOT", tmp_path)
+    return tmp_path / "helpers"
+
+
+def test_cache_key_changes_when_a_helper_the_trainer_uses_is_edited(tmp_path, monkeypatch):
+    from helpers.scenarios import case03_tiny_dataset as case
+
+    config = case.configs()["LSTM removed"]
+    before = config.cache_key()
+    copy = _copy_helpers(tmp_path, monkeypatch)
+    assert config.cache_key() == before  # the same code in another folder is the same code
+    lab = copy / "torch_lab.py"  # imported inside the trainer, not at the module's top
+    source = lab.read_text()
+    assert "batch_size: int = 1024," in source
+    lab.write_text(source.replace("batch_size: int = 1024,", "batch_size: int = 512,"))
+    assert config.cache_key() != before
+
+
+def test_cache_key_ignores_comments_docstrings_and_figures(tmp_path, monkeypatch):
+    from helpers.scenarios import case02_batchnorm as case
+
+    config = case.configs()["momentum 0.9"]
+    before = config.cache_key()
+    copy = _copy_helpers(tmp_path, monkeypatch)
+    module = copy / "scenarios" / "case02_batchnorm.py"
+    source = module.read_text()
+    edited = source.replace('"""Train (logged and re-scored), val', '"""A new docstring. Train (logged and re-scored)')
+    edited = edited.replace("def draw_panel(fig, history", "# a new comment\ndef draw_panel(fig, history")
+    edited += "\n\ndef draw_something_new(fig):\n    fig.suptitle('new')\n"
+    assert edited != source
+    module.write_text(edited)
+    assert config.cache_key() == before
+    module.write_text(source.replace("ADAM_LR = 1e-3", "ADAM_LR = 2e-3"))
+    assert config.cache_key() != before
+
+
+def test_cache_key_changes_with_the_numerics(monkeypatch):
+    from helpers.scenarios import case02_batchnorm, case03_tiny_dataset
+
+    torch_config = case03_tiny_dataset.configs()["LSTM removed"]
+    keras_config = case02_batchnorm.configs()["momentum 0.9"]
+    keys = torch_config.cache_key(), keras_config.cache_key()
+    monkeypatch.setenv("GAP_CLINIC_THREADS", "1")
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    assert torch_config.cache_key() != keys[0] and keras_config.cache_key() != keys[1]
+
+
+def test_run_seeds_gives_one_history_per_seed(tmp_cache):
+    histories = runs.run_seeds(toy.ToyConfig(), seeds=(0, 1, 2))
+    assert len(histories) == 3 and histories[0].metrics != histories[1].metrics
+    assert histories[0] == run(toy.ToyConfig())
+    with pytest.raises(ValueError, match="distinct seeds"):
+        runs.run_seeds(toy.ToyConfig(), seeds=(1, 1))

@@ -1,6 +1,6 @@
 """Case 01 — the broken validation generator: ASL-style image folders through Keras (legacy and modern).
 
-Seed: shared/seeds/000_bbeb7e0724aeb19a.txt (Cross Validated 565961). The post feeds
+Forum case: Cross Validated 565961. The post feeds
 ``subset='training'`` and ``subset='validation'`` from one ``ImageDataGenerator(rescale,
 shear_range=0.2, zoom_range=0.2, horizontal_flip=True, validation_split=0.2)`` into
 Conv32 → Pool → Conv64 → Pool → Flatten → Dense32 → Dense(K) softmax, Adam 1e-3, batch 64.
@@ -68,7 +68,6 @@ class GeneratorConfig(RunConfig):
 
     trainer = "helpers.scenarios.case01_generator:train"
     framework = "keras"
-    code_version = 2
 
     def validate(self) -> None:
         super().validate()
@@ -119,6 +118,16 @@ def configs_with_extras(scale: str = "mini") -> dict[str, GeneratorConfig]:
         "random file split": post.replace(flip=False, augment_validation=False, split="random"),
         "modern, augmentation mapped onto both splits": post.replace(api="modern", split="random"),
     }
+
+
+Config = GeneratorConfig
+# The post's own numbers (as the question states them): folder sizes, image size, classes.
+POSTED = {"n_train": 69600, "n_val": 17400, "n_test": 35, "classes": 29, "image_side": 64, "channels": 1}
+
+
+def reference_configs(scale: str = "mini") -> dict[str, GeneratorConfig]:
+    """Every run a claim rests on."""
+    return configs_with_extras(scale)
 
 
 # Bands around values measured on configs_with_extras("mini") (seed 0, TF 2.21 / Keras 3.15 CPU); measured
@@ -226,6 +235,17 @@ def load_images(files: list[Path], class_names: list[str]) -> tuple[np.ndarray, 
     x = np.stack([np.asarray(Image.open(f), dtype="float32") / 255.0 for f in files])[..., None]
     y = np.array([class_names.index(Path(f).parent.name) for f in files], dtype="int64")
     return x, y
+
+
+def load_data(config: GeneratorConfig) -> dict[str, np.ndarray]:
+    """The config's split of the training folder, and the test folder, as arrays (x in [0, 1], integer y)."""
+    train, val = split_files(config)
+    names = config.class_names
+    out = {}
+    for side, files in (("train", train), ("val", val),
+                        ("test", sorted(write_dataset(config)["test"].glob("*/*.png")))):
+        out[f"x_{side}"], out[f"y_{side}"] = load_images(files, names)
+    return out
 
 
 # --- pipelines -------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Case 02 — the gap that "closes in sharply": BatchNorm's moving statistics (Keras).
 
-Seed: shared/seeds/001_f971db13c8d1f63a.txt (Cross Validated 335890). The post's
+Forum case: Cross Validated 335890. The post's
 architecture shape — (Conv → ReLU → BatchNorm) ×2 then MaxPool, four times, then
 Dense → softmax — with about 50 steps per epoch, as in the post (6400 samples,
 batch 128). Miniature: 16×16 colour textures, 10 classes, 1600 samples, batch 32,
@@ -46,7 +46,6 @@ class BatchNormCaseConfig(RunConfig):
 
     trainer = "helpers.scenarios.case02_batchnorm:train"
     framework = "keras"
-    code_version = 2
 
     def validate(self) -> None:
         super().validate()
@@ -96,6 +95,16 @@ BANDS: dict[str, tuple[float, float]] = {
     "post_first_epoch_val_below_half": (8, 10),  # 9
     "sgd_first_epoch_val_below_half": (3, 6),  # 4: SGD moves weights less, the averages catch up sooner
 }
+
+
+Config = BatchNormCaseConfig
+# The post's own numbers (as the question states them).
+POSTED = {"n_samples": 6400, "batch_size": 128, "steps_per_epoch": 50, "classes": 30, "conv_bn_blocks": 8}
+
+
+def reference_configs(scale: str = "mini") -> dict[str, BatchNormCaseConfig]:
+    """Every run a claim rests on."""
+    return configs(scale)
 
 
 def load_data(config: BatchNormCaseConfig) -> dict[str, np.ndarray]:

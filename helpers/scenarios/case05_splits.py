@@ -1,6 +1,6 @@
 """Case 05 — leaky and shuffled splits: a TimeDistributed CNN + LSTM on 3-frame windows (Keras).
 
-Seed: shared/seeds/004_6fa4144cd35af1e2.txt (Data Science SE 95054). Each sample is
+Forum case: Data Science SE 95054. Each sample is
 three consecutive grayscale frames; the post's network is TimeDistributed
 Conv8 → Dropout .3 → Pool → Conv16 → Pool → Conv32 → Pool → Dropout .3 → Flatten →
 Dropout .4, then LSTM(16, L2 0.007) → Dense 60 → Dropout .15 → Dense softmax, RMSprop.
@@ -53,7 +53,6 @@ class SplitsConfig(RunConfig):
 
     trainer = "helpers.scenarios.case05_splits:train"
     framework = "keras"
-    code_version = 2
 
     def validate(self) -> None:
         super().validate()
@@ -105,6 +104,16 @@ BANDS: dict[str, tuple[float, float]] = {
 
 
 # --- data ----------------------------------------------------------------------
+
+
+Config = SplitsConfig
+# The post's own numbers (as the question states them).
+POSTED = {"n_train": 6780, "n_val": 1484, "frames": 3, "frame_side": 100, "classes": 30}
+
+
+def reference_configs(scale: str = "mini") -> dict[str, SplitsConfig]:
+    """Every run a claim rests on."""
+    return configs(scale)
 
 
 def windows(frames: np.ndarray, stride: int) -> tuple[np.ndarray, np.ndarray]:
