@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from helpers.runs import History
-from helpers.stats import LN2, binomial_se
+from helpers.stats import LN2, wilson_errors
 
 COLORS = {"train": "tab:blue", "val": "tab:orange", "test": "tab:green"}
 LABELS = {
@@ -45,7 +45,7 @@ def plot_curves(
 
     honest: draw the training set re-scored in inference mode (solid blue).
     running_average: draw the logged epoch average (dashed blue).
-    error_bars: shade ±1 binomial standard error on accuracy curves (needs ``n_<split>`` in info).
+    error_bars: shade each accuracy's Wilson interval at ±1 s.e. coverage (needs ``n_<split>`` in info).
     """
     x = history.epochs
     if running_average and metric in history:
@@ -61,24 +61,9 @@ def plot_curves(
         ax.plot(x, y, "-", color=color, label=LABELS.get(split, split), marker="o", markersize=2.5)
         n = history.info.get(f"n_{split}")
         if error_bars and metric == "accuracy" and n:
-            se = binomial_se(y, int(n))
-            ax.fill_between(x, y - se, y + se, color=color, alpha=0.2, linewidth=0)
+            below, above = wilson_errors(y, int(n))
+            ax.fill_between(x, y - below, y + above, color=color, alpha=0.2, linewidth=0)
     style_axes(ax, metric, title)
-    return ax
-
-
-def plot_overlay(
-    histories: Mapping[str, History],
-    ax: Axes,
-    metric: str = "val_loss",
-    *,
-    title: str | None = None,
-) -> Axes:
-    """One metric of several runs on one axes (bug vs fix)."""
-    for i, (label, history) in enumerate(histories.items()):
-        ax.plot(history.epochs, history[metric], marker="o", markersize=2.5, color=f"C{i}", label=label)
-    style_axes(ax, metric.split("_", 1)[-1] if metric.startswith(("val_", "test_")) else metric, title)
-    ax.set_ylabel(metric.replace("_", " "))
     return ax
 
 
@@ -94,6 +79,18 @@ def style_axes(ax: Axes, metric: str, title: str | None) -> None:
         ax.set_title(title, fontsize=10)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7.5, loc="best")
+
+
+def draw_chance(ax: Axes, chance: float, label: str = "chance", *, horizontal: bool = True) -> None:
+    """The chance (or majority) level as a grey dashed line with a small label at its right end."""
+    if horizontal:
+        ax.axhline(chance, color="0.5", ls="--", lw=1)
+        ax.text(1.0, chance, f" {label}", transform=ax.get_yaxis_transform(), ha="right", va="bottom",
+                fontsize=7, color="0.4")
+    else:
+        ax.axvline(chance, color="0.5", ls="--", lw=1)
+        ax.text(chance, 1.0, f"{label} ", transform=ax.get_xaxis_transform(), ha="right", va="top",
+                fontsize=7, color="0.4")
 
 
 def annotate_epoch(ax: Axes, epoch: float, y: float, text: str, *, dy: float = 0.15, dx: float = 0.0) -> None:

@@ -34,6 +34,7 @@ from helpers.validate import check_range
 
 Progress = Callable[[int, int], None]
 SEEDS = (0, 1, 2)  # every stated number is a statistic over these (one trajectory is an anecdote)
+LAST = 3  # epochs averaged for a run's "final" number: one epoch's score on a small split is noisy
 FRAMEWORK_PACKAGES = {
     "torch": ("torch",),
     "keras": ("tensorflow", "keras"),

@@ -18,14 +18,6 @@ def _check_fraction(val_fraction: float) -> None:
     check_range("val_fraction", val_fraction, 0.01, 0.99)
 
 
-def random_split(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A shuffled split of ``n`` rows."""
-    _check_fraction(val_fraction)
-    order = rng(seed).permutation(n)
-    n_val = round(n * val_fraction)
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
-
-
 def stratified_split(labels: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A shuffled split that keeps each class's share the same on both sides."""
     _check_fraction(val_fraction)
@@ -63,15 +55,6 @@ def sorted_subset_split(
     return np.setdiff1d(np.arange(len(names)), val), val
 
 
-def group_split(groups: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Whole groups (recordings, patients, machines) go to one side only."""
-    _check_fraction(val_fraction)
-    unique = rng(seed).permutation(np.unique(groups))
-    n_val = max(1, round(len(unique) * val_fraction))
-    val_mask = np.isin(groups, unique[:n_val])
-    return np.flatnonzero(~val_mask), np.flatnonzero(val_mask)
-
-
 def stratified_group_split(
     groups: np.ndarray, labels: np.ndarray, val_share: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -90,13 +73,3 @@ def stratified_group_split(
     return generator.permutation(np.flatnonzero(~is_val)), generator.permutation(np.flatnonzero(is_val))
 
 
-def shuffle_separately(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The classic mistake: X and y each shuffled by its own permutation, so pairs no longer match."""
-    generator = rng(seed)
-    return x[generator.permutation(len(x))], y[generator.permutation(len(y))]
-
-
-def shuffle_jointly(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The right way: one permutation applied to both."""
-    order = rng(seed).permutation(len(x))
-    return x[order], y[order]

@@ -44,6 +44,17 @@ def wilson_interval(accuracy: float, n: int, level: float = 0.95) -> tuple[float
     return float(ci.low), float(ci.high)
 
 
+ONE_SE = 0.6827  # the coverage of ±1 standard error: error bars drawn at this level read like "± 1 s.e."
+
+
+def wilson_errors(accuracy: float | Sequence[float] | np.ndarray, n: int,
+                  level: float = ONE_SE) -> tuple[np.ndarray, np.ndarray]:
+    """Distances below and above each accuracy to its Wilson interval (for ``errorbar``/``fill_between``)."""
+    acc = np.atleast_1d(np.asarray(accuracy, dtype=float))
+    bounds = np.array([wilson_interval(float(np.clip(a, 0.0, 1.0)), n, level) for a in acc])
+    return np.clip(acc - bounds[:, 0], 0.0, None), np.clip(bounds[:, 1] - acc, 0.0, None)
+
+
 @dataclass(frozen=True)
 class Spread:
     """One claim's number over seeds: mean, min, max and the values themselves."""

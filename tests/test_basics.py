@@ -50,13 +50,6 @@ def test_sorted_subset_split_is_lexicographic_first_share_per_class():
     assert picked == sorted(["A1.png", "A10.png", "A11.png", "A12.png", "B1.png", "B10.png", "B11.png", "B12.png"])
 
 
-def test_group_split_never_shares_a_group():
-    groups = np.repeat(np.arange(10), 7)
-    train, val = splits.group_split(groups, 0.3, seed=1)
-    assert not set(groups[train]) & set(groups[val])
-    assert len(train) + len(val) == 70
-
-
 def test_stratified_split_keeps_class_shares():
     labels = np.array([0] * 90 + [1] * 10)
     _, val = splits.stratified_split(labels, 0.2, seed=0)
@@ -74,17 +67,9 @@ def test_stratified_group_split_keeps_groups_whole_and_validates_every_class():
     assert len(val_third) == 3 * 2 * 4  # two of six recordings per class
 
 
-def test_shuffle_separately_breaks_pairs_jointly_keeps_them():
-    x = np.arange(200)
-    xs, ys = splits.shuffle_separately(x, x.copy(), seed=0)
-    assert (xs == ys).mean() < 0.05
-    xj, yj = splits.shuffle_jointly(x, x.copy(), seed=0)
-    assert (xj == yj).all() and not (xj == x).all()
-
-
 def test_split_fraction_is_validated():
     with pytest.raises(ValueError, match=r"val_fraction=1\.5"):
-        splits.random_split(10, 1.5, 0)
+        splits.stratified_split(np.arange(10) % 2, 1.5, 0)
 
 
 def test_import_helpers_pulls_in_no_framework():

@@ -1,7 +1,7 @@
 import numpy as np
 from matplotlib.figure import Figure
 
-from helpers.curves import annotate_epoch, figure_png, plot_accuracy_bound, plot_curves, plot_overlay
+from helpers.curves import annotate_epoch, draw_chance, figure_png, plot_accuracy_bound, plot_curves
 from helpers.runs import History
 
 
@@ -26,13 +26,24 @@ def test_plot_curves_draws_each_split_with_a_label():
     assert ax.collections, "binomial error band missing"
 
 
-def test_overlay_and_annotation():
+def test_chance_line_and_annotation():
     fig = Figure()
     ax = fig.subplots()
-    plot_overlay({"bug": history(3.0), "fix": history(1.0)}, ax, "val_loss")
+    plot_curves(history(), ax, "loss")
+    draw_chance(ax, 0.1)
     annotate_epoch(ax, 3, 1.0, "here")
-    assert [line.get_label() for line in ax.lines][:2] == ["bug", "fix"]
     assert any(t.get_text() == "here" for t in ax.texts)
+    assert any(t.get_text().strip() == "chance" for t in ax.texts)
+    assert any(list(line.get_ydata()) == [0.1, 0.1] for line in ax.lines)
+
+
+def test_wilson_bars_stay_inside_zero_and_one():
+    from helpers.stats import wilson_errors, wilson_interval
+
+    below, above = wilson_errors([0.0, 0.5, 1.0], 25)
+    assert below[0] == 0 and above[-1] == 0 and above[0] > 0 and below[-1] > 0  # Wald would give 0 width at 0 and 1
+    low, high = wilson_interval(0.0, 25)
+    assert low == 0 and 0.05 < high < 0.2
 
 
 def test_bound_plot_marks_the_forum_point_impossible():

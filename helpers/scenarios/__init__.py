@@ -35,6 +35,7 @@ CONTRACT: dict[str, str] = {
     "POSTED": "the numbers the poster reported, as data ({} when the lesson has no post)",
     "knobs": "knobs() -> the FixPanel's controls",
     "draw_panel": "draw_panel(fig, history, config, ...) -> the FixPanel's figure",
+    "PANEL_DEMO": '{"toggle": (knob, values), "uncached": (knob, value), "view": view knobs}: what the bench flips',
 }
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.runs import History, Progress, RunConfig, cache_dir, run
+from helpers.runs import LAST, History, Progress, RunConfig, cache_dir, run
 from helpers.validate import check_bool, check_choice
 
 SCALES = ("mini", "forum")
@@ -434,7 +434,6 @@ def _train(config: GeneratorConfig, progress: Progress | None = None) -> History
 # --- measurements -------------------------------------------------------------------
 
 
-LAST = 3  # epochs averaged for "final" numbers
 
 
 def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
@@ -492,15 +491,14 @@ def out_of_band(measured: dict[str, float]) -> dict[str, tuple[float, tuple[floa
 
 def plot_accuracy(ax, history: History, title: str = "") -> None:
     """Train (logged and re-scored), validation as logged and rescale-only, and the new-signer test."""
-    from helpers.curves import COLORS, plot_curves
+    from helpers.curves import COLORS, draw_chance, plot_curves
 
     plot_curves(history, ax, "accuracy", splits=("test",), title=title)
     x = history.epochs
     ax.plot(x, history["val_accuracy"], ":", color=COLORS["val"], marker="o", markersize=2.5,
             label="validation, through its pipeline (logged)")
     ax.plot(x, history["val_clean_accuracy"], "-", color=COLORS["val"], label="validation files, rescale only")
-    chance = 1 / int(history.info.get("classes", 10))
-    ax.axhline(chance, color="0.5", ls="--", lw=1)
+    draw_chance(ax, 1 / int(history.info.get("classes", 10)))
     ax.legend(fontsize=6.5, loc="upper left")
 
 
@@ -613,6 +611,10 @@ def make_config(api: str, augment_validation: bool, flip: bool, split: str, shea
                 zoom: float) -> GeneratorConfig:
     return GeneratorConfig(api=api, augment_validation=augment_validation, flip=flip, split=split, shear=shear,
                            zoom=zoom)
+
+
+# What `make bench` and the browser test do to the panel: flip a cached knob, then ask for one uncached run.
+PANEL_DEMO = {"toggle": ("flip", [False, True]), "uncached": ("zoom", 0.1), "view": ()}
 
 
 def knobs() -> list:

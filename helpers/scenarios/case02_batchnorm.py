@@ -317,6 +317,10 @@ def make_config(momentum: float, optimizer: str, batch_size: int) -> BatchNormCa
     return BatchNormCaseConfig(momentum=momentum, optimizer=optimizer, batch_size=batch_size)
 
 
+# What `make bench` and the browser test do to the panel: flip a cached knob, then ask for one uncached run.
+PANEL_DEMO = {"toggle": ("honest", [False, True]), "uncached": ("momentum", 0.95), "view": ("honest",)}
+
+
 def knobs() -> list:
     from helpers.widgets import Choice, Levels, Toggle
 

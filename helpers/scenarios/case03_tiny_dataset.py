@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.runs import History, Progress, RunConfig, run
+from helpers.runs import LAST, History, Progress, RunConfig, run
 from helpers.validate import check_bool, check_choice, check_range
 
 SCALES = ("mini", "forum")
@@ -41,7 +41,6 @@ WEIGHT_DECAY = 1.0  # AdamW's decoupled decay: lr × 1.0 shrinks every weight by
 PATIENCE = 5  # early stopping on val loss, as the post did
 FIXES = ("smaller model", "augmentation", "weight decay")  # each on its own, on the LSTM-free network
 BEST = "smaller model + weight decay"
-LAST = 3  # epochs averaged for "final" numbers: 90 validation images are a noisy measurement
 
 
 def epochs_for(n_train: int) -> int:
@@ -388,19 +387,17 @@ def out_of_band(measured: dict[str, float]) -> dict[str, tuple[float, tuple[floa
 
 
 def plot_accuracy(ax, history: History, title: str = "", *, without_eval: bool = False) -> None:
-    """Train (logged and re-scored), validation and test accuracy with ±1 s.e. bands (90 images), chance dashed.
+    """Train (logged and re-scored), validation and test accuracy with Wilson bands (90 images), chance dashed.
 
     without_eval: draw validation as scored without ``model.eval()`` (the same weights).
     """
-    from helpers.curves import plot_curves
+    from helpers.curves import draw_chance, plot_curves
 
     plot_curves(history, ax, "accuracy", splits=("val", "test"), error_bars=True, title=title)
     if without_eval:
         ax.plot(history.epochs, history["val_trainmode_accuracy"], ":", color="tab:red", lw=1.5,
                 label="validation without model.eval()")
-    chance = 1 / N_CLASSES
-    ax.axhline(chance, color="0.5", ls="--", lw=1)
-    ax.text(history.epochs[-1], chance + 0.02, "chance", ha="right", fontsize=7, color="0.4")
+    draw_chance(ax, 1 / N_CLASSES)
     ax.legend(fontsize=7, loc="upper left")
 
 
@@ -424,19 +421,20 @@ def draw_story(fig, histories: dict[str, History]) -> None:
 
 
 def draw_learning_curve(ax, curve: dict[int, History]) -> None:
-    """Final accuracy against training-set size (log axis), ±1 s.e. on validation and test."""
-    from helpers.stats import binomial_se
+    """Final accuracy against training-set size (log axis), Wilson bars (±1 s.e. coverage) on validation and test."""
+    from helpers.curves import draw_chance
+    from helpers.stats import wilson_errors
 
     sizes = sorted(curve)
     for split, color, label in (("train_eval", "tab:blue", "train (re-scored)"), ("val", "tab:orange", "validation"),
                                 ("test", "tab:green", "test")):
         y = np.array([curve[n].final(f"{split}_accuracy", LAST) for n in sizes])
-        err = None if split == "train_eval" else binomial_se(y, N_VAL)
+        err = None if split == "train_eval" else wilson_errors(y, N_VAL)
         ax.errorbar(sizes, y, yerr=err, marker="o", capsize=3, color=color, label=label)
     ax.set_xscale("log")
     ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
     ax.minorticks_off()
-    ax.axhline(1 / N_CLASSES, color="0.5", ls="--", lw=1)
+    draw_chance(ax, 1 / N_CLASSES)
     ax.set_xlabel("training images (log scale)")
     ax.set_ylabel(f"accuracy (mean of the last {LAST} epochs)")
     ax.set_ylim(-0.02, 1.02)
@@ -461,18 +459,18 @@ def fix_results(histories: dict[str, History]) -> dict[str, tuple[float, float]]
 
 
 def draw_fixes(ax, histories: dict[str, History]) -> None:
-    """Validation and test accuracy of each fix at n = 630, ±1 s.e. (90 images each)."""
-    from helpers.stats import binomial_se
+    """Validation and test accuracy of each fix at n = 630, Wilson bars at ±1 s.e. coverage (90 images each)."""
+    from helpers.curves import draw_chance
+    from helpers.stats import wilson_errors
 
     results = fix_results(histories)
     names = list(results)
     y = np.arange(len(names))
     val, test = (np.array([results[n][i] for n in names]) for i in (0, 1))
-    ax.barh(y - 0.2, val, 0.4, xerr=binomial_se(val, N_VAL), color="tab:orange", label="validation", capsize=2)
-    ax.barh(y + 0.2, test, 0.4, xerr=binomial_se(test, N_TEST), color="tab:green", label="test", capsize=2)
+    ax.barh(y - 0.2, val, 0.4, xerr=wilson_errors(val, N_VAL), color="tab:orange", label="validation", capsize=2)
+    ax.barh(y + 0.2, test, 0.4, xerr=wilson_errors(test, N_TEST), color="tab:green", label="test", capsize=2)
     ax.axvline(results["LSTM removed (baseline)"][0], color="tab:orange", ls=":", lw=1)
-    ax.axvline(1 / N_CLASSES, color="0.5", ls="--", lw=1)
-    ax.text(1 / N_CLASSES, len(names) - 0.45, "chance ", ha="right", va="bottom", fontsize=7, color="0.4")
+    draw_chance(ax, 1 / N_CLASSES, horizontal=False)
     ax.text(results["LSTM removed (baseline)"][0], len(names) - 0.45, " baseline val", ha="left", va="bottom",
             fontsize=7, color="tab:orange")
     ax.set_yticks(y, names, fontsize=8)
@@ -528,6 +526,10 @@ def make_config(n_train: int, head: str, width: float, dropout: float, weight_de
                 shuffled_labels: bool) -> TinyDataConfig:
     return TinyDataConfig(n_train=n_train, head=head, width=width, dropout=dropout, weight_decay=weight_decay,
                           augment=augment, shuffled_labels=shuffled_labels, epochs=epochs_for(n_train))
+
+
+# What `make bench` and the browser test do to the panel: flip a cached knob, then ask for one uncached run.
+PANEL_DEMO = {"toggle": ("weight_decay", [0.0, 1.0]), "uncached": ("dropout", 0.5), "view": ("model_eval",)}
 
 
 def knobs() -> list:

@@ -429,6 +429,11 @@ def make_config(split: str, scaling: bool, optimizer: str, bad_rate: float) -> M
     return MetricCaseConfig(split=split, scaling=scaling, optimizer=optimizer, bad_rate=round(bad_rate, 3))
 
 
+# What `make bench` and the browser test do to the panel: flip a cached knob, then ask for one uncached run.
+PANEL_DEMO = {"toggle": ("metric", ["BinaryAccuracy()", "'accuracy'", "Accuracy()"]),
+              "uncached": ("bad_rate", 0.04), "view": ("metric",)}
+
+
 def knobs() -> list:
     from helpers.widgets import Choice, Slider, Toggle
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.runs import History, Progress, RunConfig, run
+from helpers.runs import LAST, History, Progress, RunConfig, run
 from helpers.splits import stratified_group_split
 from helpers.validate import check_choice
 
@@ -220,7 +220,6 @@ def train(config: SplitsConfig, progress: Progress | None = None) -> History:
 
 # --- measurements -------------------------------------------------------------------
 
-LAST = 3  # epochs averaged for "final" numbers: validation holds few independent recordings
 
 
 def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
@@ -255,12 +254,10 @@ def out_of_band(measured: dict[str, float]) -> dict[str, tuple[float, tuple[floa
 
 def plot_accuracy(ax, history: History, title: str = "") -> None:
     """Train (logged and re-scored), validation and new-recording test accuracy, chance dashed."""
-    from helpers.curves import plot_curves
+    from helpers.curves import draw_chance, plot_curves
 
     plot_curves(history, ax, "accuracy", splits=("val", "test"), title=title)
-    chance = 1 / int(history.info.get("classes", 10))
-    ax.axhline(chance, color="0.5", ls="--", lw=1)
-    ax.text(history.epochs[-1], chance + 0.02, "chance", ha="right", fontsize=7, color="0.4")
+    draw_chance(ax, 1 / int(history.info.get("classes", 10)))
     ax.legend(fontsize=7, loc="upper left")
 
 
@@ -334,6 +331,10 @@ def draw_panel(fig, history: History, config: SplitsConfig) -> None:
 
 def make_config(shuffle: str, split: str, recordings: int, stride: int) -> SplitsConfig:
     return SplitsConfig(shuffle=shuffle, split=split, recordings=recordings, stride=stride)
+
+
+# What `make bench` and the browser test do to the panel: flip a cached knob, then ask for one uncached run.
+PANEL_DEMO = {"toggle": ("split", ["recording", "window"]), "uncached": ("stride", 3), "view": ()}
 
 
 def knobs() -> list:

@@ -240,6 +240,11 @@ def make_config(shape: str, n_train: int, label_noise: float, dropout: float) ->
     return SHAPES[shape].replace(n_train=n_train, label_noise=label_noise, dropout=dropout)
 
 
+# What `make bench` and the browser test do to the panel: flip a cached knob, then ask for one uncached run.
+PANEL_DEMO = {"toggle": ("shape", ["overfitting", "healthy", "population shift", "heavy dropout"]),
+              "uncached": ("n_train", 700), "view": ()}
+
+
 def knobs() -> list:
     from helpers.widgets import Choice, Slider
 
