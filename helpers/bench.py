@@ -149,7 +149,7 @@ def main() -> int:
         "# Benchmarks",
         "",
         f"Written by `make bench` on {dt.date.today().isoformat()}: {platform.node()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, {versions()}. Budget from DESIGN.md.",
+        f"Python {platform.python_version()}, {versions()}. Budget: `BUDGET` in helpers/bench.py.",
         "",
         "## Notebooks (headless, nbclient)",
         "",

@@ -367,8 +367,13 @@ def build_model(config: GeneratorConfig):
 
 
 def per_class_accuracy(predicted: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
-    """Accuracy of each class, from predicted and true classes."""
-    return np.array([np.mean(predicted[y == k] == k) if np.any(y == k) else np.nan for k in range(n_classes)])
+    """Accuracy of each class (its recall), from predicted and true classes; NaN for a class with no samples."""
+    from sklearn.metrics import recall_score
+
+    labels = list(range(n_classes))
+    recall = recall_score(y, predicted, labels=labels, average=None, zero_division=np.nan)
+    present = np.isin(labels, y)
+    return np.where(present, recall, np.nan)
 
 
 def recording_ids(files: list[Path], config: GeneratorConfig) -> list[str]:

@@ -168,16 +168,15 @@ def load_data(config: MetricCaseConfig) -> dict[str, np.ndarray]:
 
 def bad_part_scores(good: np.ndarray, p_good: np.ndarray) -> dict[str, float]:
     """Balanced accuracy, and precision/recall/PR-AUC for the *bad* class."""
-    from sklearn.metrics import average_precision_score, balanced_accuracy_score
+    from sklearn.metrics import average_precision_score, balanced_accuracy_score, precision_score, recall_score
 
     good = good.astype(int)
     pred_good = (p_good >= 0.5).astype(int)
     bad, pred_bad = 1 - good, 1 - pred_good
-    tp = int(np.sum(bad & pred_bad))
     return {
         "balanced_accuracy": float(balanced_accuracy_score(good, pred_good)),
-        "bad_recall": tp / max(int(bad.sum()), 1),
-        "bad_precision": tp / int(pred_bad.sum()) if pred_bad.sum() else 0.0,
+        "bad_recall": float(recall_score(bad, pred_bad, zero_division=0.0)),
+        "bad_precision": float(precision_score(bad, pred_bad, zero_division=0.0)),
         "bad_pr_auc": float(average_precision_score(bad, 1 - p_good)) if bad.any() else float("nan"),
     }
 

@@ -284,13 +284,13 @@ def draw_story(fig, histories: dict[str, History]) -> None:
 
 def nearest_training_windows(data: dict[str, np.ndarray], n: int = 3) -> list[tuple[int, int, float]]:
     """(val index, nearest training index, RMS pixel distance) for the first ``n`` val windows."""
+    from sklearn.metrics import pairwise_distances_argmin_min
+
     train = data["x_train"].reshape(len(data["x_train"]), -1)
-    out = []
-    for i in range(min(n, len(data["x_val"]))):
-        distance = np.sqrt(np.mean((train - data["x_val"][i].reshape(1, -1)) ** 2, axis=1))
-        j = int(np.argmin(distance))
-        out.append((i, j, float(distance[j])))
-    return out
+    val = data["x_val"][:n].reshape(min(n, len(data["x_val"])), -1)
+    nearest, distance = pairwise_distances_argmin_min(val, train)
+    rms = distance / np.sqrt(train.shape[1])  # Euclidean distance over sqrt(pixels) is the RMS pixel difference
+    return [(i, int(j), float(d)) for i, (j, d) in enumerate(zip(nearest, rms, strict=True))]
 
 
 def draw_strip(fig, data: dict[str, np.ndarray], n: int = 3) -> None:
