@@ -76,11 +76,11 @@ class RunConfig:
 
     def cache_key(self) -> str:
         """Hash of the class, fields, code, numerics settings and library versions."""
-        module = self.trainer.partition(":")[0] or type(self).__module__
+        module, _, function = self.trainer.partition(":")
         payload = {
             "class": f"{type(self).__module__}.{type(self).__qualname__}",
             "fields": dataclasses.asdict(self),
-            "code": code_digest(module),
+            "code": code_digest(module or type(self).__module__, roots=(function, type(self).__name__)),
             "numerics": numerics(self.framework),
             "versions": library_versions(self.framework),
         }
@@ -203,23 +203,25 @@ PRESENTATION_PREFIXES = ("draw_", "plot_", "annotate_")
 PRESENTATION_NAMES = frozenset({"BANDS", "POSTED", "STORY", "METRIC_LABEL", "PANEL_DEMO"})
 
 
-def code_digest(module: str) -> str:
-    """Hash of ``module``'s code and of every ``helpers`` module it imports, transitively.
+def code_digest(module: str, roots: Sequence[str] = ()) -> str:
+    """Hash of the code that produces a run's numbers, read from source with ``ast`` (nothing is imported).
 
-    Read from source with ``ast`` (nothing is imported, so no framework loads): comments,
-    docstrings and presentation code (``draw_*``/``plot_*`` functions, ``BANDS``) are left out.
+    roots: names in ``module`` a run starts from (the trainer, the config class); only what they reach
+    in ``module`` counts, so its measurements, bands and figures can change without retraining. Every
+    ``helpers`` module they import counts whole, transitively, less comments, docstrings and
+    ``draw_*``/``plot_*`` functions. No roots: all of ``module``.
     """
     seen: dict[str, str] = {}
-    todo = [module]
+    todo = [(module, tuple(roots))]
     while todo:
-        name = todo.pop()
+        name, start = todo.pop()
         if name in seen or name in PRESENTATION_MODULES:
             continue
         path = _module_path(name)
         if path is None:
             continue
-        seen[name], imports = _numeric_dump(path, path.stat().st_mtime_ns, name)
-        todo.extend(imports)
+        seen[name], imports = _numeric_dump(path, path.stat().st_mtime_ns, name, start)
+        todo.extend((imported, ()) for imported in imports)
     blob = json.dumps(seen, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -236,10 +238,45 @@ def _module_path(name: str) -> Path | None:
 
 
 @functools.lru_cache(maxsize=256)
-def _numeric_dump(path: Path, mtime_ns: int, name: str) -> tuple[str, tuple[str, ...]]:
+def _numeric_dump(path: Path, mtime_ns: int, name: str, roots: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
     """The module's numeric code as an AST dump, and the helpers modules it imports (cached per file version)."""
     tree = _numeric_tree(ast.parse(path.read_text(), filename=str(path)))
+    if roots:
+        tree = _reachable(tree, roots)
     return ast.dump(tree), tuple(_helper_imports(tree, name))
+
+
+def _bound_names(node: ast.stmt) -> list[str]:
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return [node.name]
+    if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return [(a.asname or a.name).split(".")[0] for a in node.names]
+    return []
+
+
+def _reachable(tree: ast.Module, roots: tuple[str, ...]) -> ast.Module:
+    """The top-level statements that ``roots`` use, directly or through each other (in source order)."""
+    defines: dict[str, list[ast.stmt]] = {}
+    for node in tree.body:
+        for bound in _bound_names(node):
+            defines.setdefault(bound, []).append(node)
+    kept: set[int] = set()
+    todo, visited = list(roots), set()
+    while todo:
+        name = todo.pop()
+        if name in visited:
+            continue
+        visited.add(name)
+        for node in defines.get(name, []):
+            kept.add(id(node))
+            todo += [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
+    return ast.Module(body=[node for node in tree.body if id(node) in kept], type_ignores=[])
+
+
+
 
 
 def _numeric_tree(tree: ast.Module) -> ast.Module:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,12 +38,17 @@ class Toggle:
 
 @dataclass(frozen=True)
 class Choice:
-    """One of a few options, shown as buttons; ``options`` are (label, value) pairs."""
+    """One of a few options, shown as buttons; ``options`` are (label, value) pairs.
+
+    presets: for a "start from" choice, the other knobs' values each option sets
+    (``{option value: {knob name: value}}``), so choosing it really starts from it.
+    """
 
     name: str
     label: str
     options: Sequence[tuple[str, Any]]
     default: Any
+    presets: Mapping[Any, Mapping[str, Any]] | None = None
 
     def widget(self) -> widgets.Widget:
         return widgets.ToggleButtons(
@@ -137,6 +142,12 @@ class FixPanel:
         self._png: dict[tuple, bytes] = {}
         header = [widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []
         self.box = widgets.VBox([*header, *self.controls.values(), self.progress, self.status, self.image])
+        for knob in self.knobs:
+            presets = getattr(knob, "presets", None) or {}
+            unknown = {k for preset in presets.values() for k in preset} - set(self.controls)
+            if unknown:
+                raise ValueError(f"{knob.name}'s presets set unknown knob(s) {sorted(unknown)}; "
+                                 f"this panel has {sorted(self.controls)}.")
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.redraw()
@@ -153,6 +164,10 @@ class FixPanel:
         self._holding = True
         try:
             for name, value in values.items():
+                preset = (getattr(self._knob(name), "presets", None) or {}).get(value, {})
+                for other, other_value in preset.items():
+                    if other not in values:  # an explicit value wins over the preset
+                        self.controls[other].value = other_value
                 self.controls[name].value = value
         finally:
             self._holding = False
@@ -205,8 +220,17 @@ class FixPanel:
         self.progress.value = done
 
     def _on_change(self, change: dict) -> None:
-        if not self._holding:
+        if self._holding:
+            return
+        name = next(n for n, control in self.controls.items() if control is change["owner"])
+        preset = (getattr(self._knob(name), "presets", None) or {}).get(change["new"])
+        if preset:  # a "start from" choice: move the other knobs to where that option starts, then draw once
+            self.set(**preset)
+        else:
             self.redraw()
+
+    def _knob(self, name: str) -> Knob:
+        return next(knob for knob in self.knobs if knob.name == name)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
         return self.box._repr_mimebundle_(**kwargs)

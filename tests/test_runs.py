@@ -136,7 +136,7 @@ def test_cache_key_changes_when_a_helper_the_trainer_uses_is_edited(tmp_path, mo
     assert config.cache_key() != before
 
 
-def test_cache_key_ignores_comments_docstrings_and_figures(tmp_path, monkeypatch):
+def test_cache_key_ignores_comments_docstrings_figures_bands_and_measurements(tmp_path, monkeypatch):
     from helpers.scenarios import case02_batchnorm as case
 
     config = case.configs()["momentum 0.9"]
@@ -147,6 +147,8 @@ def test_cache_key_ignores_comments_docstrings_and_figures(tmp_path, monkeypatch
     edited = source.replace('"""Train (logged and re-scored), val', '"""A new docstring. Train (logged and re-scored)')
     edited = edited.replace("def draw_panel(fig, history", "# a new comment\ndef draw_panel(fig, history")
     edited += "\n\ndef draw_something_new(fig):\n    fig.suptitle('new')\n"
+    edited = edited.replace('"post_final_val_accuracy": (0.9, 1.0)', '"post_final_val_accuracy": (0.8, 1.0)')
+    edited = edited.replace("e3 = 2  # epoch 3, 0-based", "e3 = 3  # a measurement, not a training")
     assert edited != source
     module.write_text(edited)
     assert config.cache_key() == before

@@ -78,3 +78,25 @@ def test_redraw_timing_is_measured(tmp_cache):
     start = time.perf_counter()
     panel.redraw()
     assert 0 < panel.last_redraw_seconds <= time.perf_counter() - start + 1e-6
+
+
+def test_a_start_from_choice_moves_the_other_knobs(tmp_cache):
+    knobs = [
+        Toggle("bug", "validation through the bug", False),
+        Slider("rate", "learning speed", 0.1, 0.9, 0.1, 0.5),
+        Choice("kind", "start from", [("first", "a"), ("second", "b")], "a",
+               presets={"a": {"rate": 0.5, "bug": False}, "b": {"rate": 0.9, "bug": True}}),
+    ]
+    panel = FixPanel(knobs, lambda **v: toy.ToyConfig(**v), draw)
+    panel.controls["kind"].value = "b"  # as a click does
+    assert panel.config == toy.ToyConfig(kind="b", rate=0.9, bug=True)
+    panel.controls["rate"].value = 0.3  # then a slider moves from there
+    assert panel.config == toy.ToyConfig(kind="b", rate=0.3, bug=True)
+    panel.set(kind="a", rate=0.7)  # an explicit value wins over the preset
+    assert panel.config == toy.ToyConfig(kind="a", rate=0.7, bug=False)
+
+
+def test_presets_may_only_name_the_panels_knobs(tmp_cache):
+    knobs = [Choice("kind", "start from", [("first", "a")], "a", presets={"a": {"colour": 1}})]
+    with pytest.raises(ValueError, match="unknown knob"):
+        FixPanel(knobs, lambda **v: toy.ToyConfig(**v), draw)

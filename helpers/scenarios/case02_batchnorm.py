@@ -78,22 +78,26 @@ def configs(scale: str = "mini") -> dict[str, BatchNormCaseConfig]:
     }
 
 
-# Bands around values measured on configs("mini") (seed 0, TF 2.21 / Keras 3.15 CPU); measured
-# values in the comments. Tests and the notebook assert them.
+# What the notebook's words claim, one band each; every reference seed (data/reference) and every
+# retrain on a student's machine must land inside (tests/bands.py).
 BANDS: dict[str, tuple[float, float]] = {
-    "post_epoch3_val_over_train": (50.0, 500.0),  # 169: val loss ≫ logged train loss
-    "post_epoch3_train_eval_over_val": (0.5, 2.0),  # 1.00: the training set in inference mode is as bad
-    "post_epoch3_val_trainmode_over_train": (1.0, 3.0),  # 2.66: val in training mode is as good as train
-    "post_epoch3_mode_gap": (20.0, 200.0),  # 64: inference / training-mode val loss
-    "post_collapse_within_4_epochs": (10.0, 80.0),  # 25.5
-    "post_final_val_accuracy": (0.9, 1.0),  # 0.98: nothing was wrong with the model
-    "post_max_honest_gap_stale_phase": (0.0, 0.5),  # 0.35 (×1.4) while the mode gap is ≥ 5×, vs 169× logged
-    "fixed_epoch3_val_over_train": (1.0, 3.0),  # 2.65
-    "fixed_max_mode_gap_from_epoch2": (0.95, 1.2),  # 1.02: the mode gap is gone
-    "fixed_min_mode_gap_from_epoch2": (0.8, 1.05),  # 0.97
-    "sgd_epoch3_val_over_train": (50.0, 1000.0),  # 292
-    "post_first_epoch_val_below_half": (8, 10),  # 9
-    "sgd_first_epoch_val_below_half": (3, 6),  # 4: SGD moves weights less, the averages catch up sooner
+    # The post's run (Adam, BatchNorm momentum 0.99) at epoch 3: the gap is huge and it is not overfitting.
+    "post_epoch3_val_over_train": (50.0, 500.0),  # val loss ≫ logged train loss
+    "post_epoch3_train_eval_over_val": (0.5, 2.0),  # the training set in inference mode is as bad as val
+    "post_epoch3_val_trainmode_over_train": (1.0, 3.0),  # val in training mode is as good as train
+    "post_epoch3_mode_gap": (20.0, 200.0),  # inference-mode / training-mode val loss: the whole gap is the mode
+    "post_collapse_within_4_epochs": (10.0, 80.0),  # "closes in sharply": val loss falls ≥ 10× within 4 epochs
+    "post_final_val_accuracy": (0.9, 1.0),  # nothing was wrong with the model
+    "post_max_honest_gap_stale_phase": (0.0, 0.5),  # |log(val / re-scored train)| ≤ 0.5 (×1.65) while stale
+    # BatchNorm momentum 0.9: the mode gap is gone from epoch 2 (within a third either way, against ≥ 20×).
+    "fixed_epoch3_val_over_train": (1.0, 3.0),
+    "fixed_max_mode_gap_from_epoch2": (0.75, 1.33),
+    "fixed_min_mode_gap_from_epoch2": (0.75, 1.33),
+    # SGD (momentum 0.9; BatchNorm momentum 0.99): as stale at epoch 3, but val loss falls below 0.5 sooner.
+    "sgd_epoch3_val_over_train": (50.0, 1000.0),
+    "post_first_epoch_val_below_half": (5, 12),
+    "sgd_first_epoch_val_below_half": (3, 6),
+    "post_minus_sgd_epochs_to_half": (2, 10),  # SGD moves weights less, so the averages catch up sooner
 }
 
 
@@ -227,6 +231,8 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
         "post_first_epoch_val_below_half": first_epoch_below(post["val_loss"], 0.5),
         "sgd_first_epoch_val_below_half": first_epoch_below(sgd["val_loss"], 0.5),
         "sgd_epoch3_val_over_train": float(sgd["val_loss"][e3] / sgd["loss"][e3]),
+        "post_minus_sgd_epochs_to_half": float(first_epoch_below(post["val_loss"], 0.5)
+                                               - first_epoch_below(sgd["val_loss"], 0.5)),
     }
 
 

@@ -249,7 +249,9 @@ def knobs() -> list:
     from helpers.widgets import Choice, Slider
 
     return [
-        Choice("shape", "start from", [(name, name) for name in SHAPES], "overfitting"),
+        Choice("shape", "start from", [(name, name) for name in SHAPES], "overfitting",
+               presets={name: {"n_train": c.n_train, "label_noise": c.label_noise, "dropout": c.dropout}
+                        for name, c in SHAPES.items()}),
         Slider("n_train", "training rows", 50, 1000, 50, SHAPES["overfitting"].n_train),
         Slider("label_noise", "share of wrong training labels", 0.0, 0.4, 0.1, SHAPES["overfitting"].label_noise),
         Slider("dropout", "dropout", 0.0, 0.6, 0.2, 0.0),
