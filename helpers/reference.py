@@ -110,8 +110,8 @@ def load(case_key: str) -> list[dict[str, History]]:
     if stale:
         raise ValueError(f"the reference of {case_key} is stale for {stale}: run `make reference`.")
     base = folder(case_key)
-    return [{name: History.load(base / run_info["folder"] / f"seed{seed}")
-             for name, run_info in info["runs"].items()}
+    names = list(load_case(case_key).reference_configs())  # the case's own order (meta.json sorts its keys)
+    return [{name: History.load(base / info["runs"][name]["folder"] / f"seed{seed}") for name in names}
             for seed in info["seeds"]]
 
 
