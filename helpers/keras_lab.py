@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from helpers.runs import History, Progress
+from helpers.runs import History, Progress, report_epoch
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -100,6 +100,26 @@ class ArrayScores(keras.callbacks.Callback):
             self.progress(epoch + 1, self.params.get("epochs", epoch + 1))
 
 
+class LiveReport(keras.callbacks.Callback):
+    """Hands every epoch's numbers so far to ``runs.report_epoch`` (a panel draws them as they come)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.metrics: dict[str, list[float]] = {}
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        for key, value in (logs or {}).items():
+            if _is_scalar(value):
+                self.metrics.setdefault(key, []).append(float(value))
+        report_epoch(self.metrics)
+
+
+def _is_scalar(value: Any) -> bool:
+    import numpy as np
+
+    return bool(np.isscalar(value)) or getattr(value, "shape", None) == ()
+
+
 def evaluate(model: keras.Model, data: Any, batch_size: int = 256) -> dict[str, float]:
     """``model.evaluate`` as a dict; ``data`` is (x, y) or a dataset/generator."""
     if isinstance(data, tuple):
@@ -130,7 +150,8 @@ def fit(
     ``{"train_eval": (x, y), "test": test_ds}``.
     """
     honest = HonestCurves(rescore or {}, progress=progress)
-    kwargs: dict[str, Any] = dict(epochs=epochs, verbose=0, callbacks=[*(callbacks or []), honest], **fit_kwargs)
+    kwargs: dict[str, Any] = dict(epochs=epochs, verbose=0, callbacks=[*(callbacks or []), honest, LiveReport()],
+                                  **fit_kwargs)
     if validation is not None:
         kwargs["validation_data"] = validation
     with silence_native_stderr():

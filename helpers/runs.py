@@ -10,6 +10,7 @@ pickled: a corrupt or foreign entry is recomputed with a warning, never trusted.
 from __future__ import annotations
 
 import ast
+import contextvars
 import dataclasses
 import functools
 import hashlib
@@ -22,7 +23,7 @@ import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -33,6 +34,8 @@ import numpy as np
 from helpers.validate import check_range
 
 Progress = Callable[[int, int], None]
+Live = Callable[["History"], None]  # called with the History so far after each epoch of a real training
+_LIVE: contextvars.ContextVar[Live | None] = contextvars.ContextVar("gap_clinic_live", default=None)
 SEEDS = (0, 1, 2)  # every stated number is a statistic over these (one trajectory is an anecdote)
 LAST = 3  # epochs averaged for a run's "final" number: one epoch's score on a small split is noisy
 FRAMEWORK_PACKAGES = {
@@ -347,15 +350,28 @@ def load_trainer(config: RunConfig) -> Callable[..., History]:
     return getattr(importlib.import_module(module_name), func)
 
 
+def report_epoch(metrics: Mapping[str, Sequence[float]]) -> None:
+    """Called by the training loops after each epoch with every metric so far; feeds ``run(live=...)``."""
+    live = _LIVE.get()
+    if live is None:
+        return
+    n = max((len(v) for v in metrics.values()), default=0)
+    complete = {k: list(v) for k, v in metrics.items() if len(v) == n}  # a metric added mid-epoch waits a turn
+    if n:
+        live(History(metrics=complete))
+
+
 def run(
     config: RunConfig,
     *,
     progress: Progress | None = None,
+    live: Live | None = None,
     use_cache: bool = True,
 ) -> History:
     """Train ``config`` (or read it from the cache) and return its History.
 
     progress: called as ``progress(done, total)`` after each epoch of a real training.
+    live: called with the History so far after each epoch of a real training (a panel draws it growing).
     use_cache: False trains afresh and leaves the cache untouched.
     """
     if not isinstance(config, RunConfig):
@@ -375,7 +391,11 @@ def run(
                     stacklevel=2,
                 )
     start = time.perf_counter()
-    history = load_trainer(config)(config, progress=progress)
+    token = _LIVE.set(live)
+    try:
+        history = load_trainer(config)(config, progress=progress)
+    finally:
+        _LIVE.reset(token)
     history.info.setdefault("train_seconds", round(time.perf_counter() - start, 3))
     _check_finite_lengths(history)
     if use_cache:

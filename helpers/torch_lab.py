@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers.runs import History, Progress
+from helpers.runs import History, Progress, report_epoch
 
 Arrays = tuple[np.ndarray, np.ndarray]
 
@@ -132,6 +132,7 @@ def fit(
         if on_epoch_end is not None:
             for name, value in on_epoch_end(epoch, model).items():
                 record(name, value)
+        report_epoch(metrics)
         if progress is not None:
             progress(epoch + 1, epochs)
     return History(metrics=metrics, info={"n_train": len(x_train), **sizes(evals)})

@@ -95,6 +95,18 @@ class Levels:
 
 
 Knob = Toggle | Choice | Slider | Levels
+LIVE_EVERY_S = 1.0  # seconds between two frames of a run in training
+
+
+def draw_growing_curves(fig: Figure, history: History, config: RunConfig | None) -> None:
+    """The live view of a run in training: loss and accuracy so far, on the epoch axis of the whole run."""
+    from helpers.curves import plot_curves
+
+    total = config.epochs if config is not None else history.n_epochs
+    for ax, metric in zip(fig.subplots(1, 2), ("loss", "accuracy"), strict=True):
+        if metric in history or f"val_{metric}" in history:
+            plot_curves(history, ax, metric, title=f"{metric}: epoch {history.n_epochs} of {total}, training…")
+        ax.set_xlim(0.5, total + 0.5)
 
 
 class FixPanel:
@@ -140,6 +152,9 @@ class FixPanel:
         # positions it found are reused. A state seen before is served as its PNG.
         self._positions: dict[int, list] = {}
         self._png: dict[tuple, bytes] = {}
+        self.live_frames = 0  # figures drawn while a run trained (the curves growing), since the panel was made
+        self.config_in_training: RunConfig | None = None
+        self._training_since = self._last_live = 0.0
         header = [widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []
         self.box = widgets.VBox([*header, *self.controls.values(), self.progress, self.status, self.image])
         for knob in self.knobs:
@@ -184,11 +199,13 @@ class FixPanel:
             self.status.value = f"<span style='color:#b00'>Not possible: {html.escape(str(err))}</span>"
             return
         self.last_was_cached = is_cached(config)
+        self.config_in_training = config
         if not self.last_was_cached:
             self.progress.value, self.progress.max = 0, config.epochs
             self.progress.layout.visibility = "visible"
+        self._training_since, self._last_live = time.perf_counter(), 0.0
         try:
-            history = run(config, progress=self._progress)
+            history = run(config, progress=self._progress, live=self._live)
         finally:
             self.progress.layout.visibility = "hidden"
         state = (config.cache_key(), tuple(sorted(view_values.items())))
@@ -218,6 +235,24 @@ class FixPanel:
     def _progress(self, done: int, total: int) -> None:
         self.progress.max = total
         self.progress.value = done
+        elapsed = time.perf_counter() - self._training_since
+        left = elapsed / max(done, 1) * (total - done)
+        self.status.value = f"<small>training: epoch {done} of {total} · about {left:.0f} s left</small>"
+
+    def _live(self, history: History) -> None:
+        """Draw the curves so far while a run trains (at most about once a second: a PNG costs ~0.2 s)."""
+        now = time.perf_counter()
+        if history.n_epochs > 1 and now - self._last_live < LIVE_EVERY_S:
+            return
+        self._last_live = now
+        self.image.value = self._render_live(history)
+        self.live_frames += 1
+
+    def _render_live(self, history: History) -> bytes:
+        self.figure.clear()
+        self.figure.set_layout_engine("constrained")
+        draw_growing_curves(self.figure, history, self.config_in_training)
+        return figure_png(self.figure)
 
     def _on_change(self, change: dict) -> None:
         if self._holding:

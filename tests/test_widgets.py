@@ -100,3 +100,30 @@ def test_presets_may_only_name_the_panels_knobs(tmp_cache):
     knobs = [Choice("kind", "start from", [("first", "a")], "a", presets={"a": {"colour": 1}})]
     with pytest.raises(ValueError, match="unknown knob"):
         FixPanel(knobs, lambda **v: toy.ToyConfig(**v), draw)
+
+
+def test_an_uncached_run_draws_its_curves_while_it_trains(tmp_cache, monkeypatch):
+    from helpers import widgets
+
+    monkeypatch.setattr(widgets, "LIVE_EVERY_S", 0.0)  # every epoch a frame, so the test does not wait on a clock
+    panel = make_panel()  # its first run trains too
+    before = panel.live_frames
+    frames, statuses = [], []
+    panel.image.observe(lambda change: frames.append(bytes(change["new"])), names="value")
+    panel.status.observe(lambda change: statuses.append(change["new"]), names="value")
+    panel.set(rate=0.3)  # not cached: trains 5 epochs
+    assert panel.live_frames - before == 5 and len(set(frames)) == 6  # five growing frames, then the result
+    assert any("epoch 3 of 5" in s and "s left" in s for s in statuses)
+    panel.set(rate=0.5)
+    panel.set(rate=0.3)  # cached now: no live frame
+    assert panel.live_frames - before == 5
+
+
+def test_run_reports_each_epoch_to_live_only_when_training(tmp_cache):
+    from helpers.runs import run
+
+    seen = []
+    run(toy.ToyConfig(epochs=4), live=lambda h: seen.append(h.n_epochs))
+    assert seen == [1, 2, 3, 4]
+    run(toy.ToyConfig(epochs=4), live=lambda h: seen.append(h.n_epochs))
+    assert seen == [1, 2, 3, 4]  # cached: nothing trains, nothing to report
