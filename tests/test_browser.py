@@ -172,3 +172,40 @@ def test_notebook_runs_in_jupyterlab_and_its_widget_answers(lab, browser, notebo
         raise
     finally:
         page.close()
+
+
+def test_an_uncached_panel_run_grows_its_curves_in_the_browser(lab, browser):
+    """Notebook 00's panel: one slider step to a setting never trained; the picture changes while it trains."""
+    notebook = NOTEBOOKS[0]
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{lab['base']}/lab/workspaces/grow/tree/{notebook}?reset&token={lab['token']}", timeout=90_000)
+        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook", timeout=90_000)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+        run_all_cells(page)
+        wait_until_done(page, timeout_s=300)
+        image = page.locator("img.widget-image").first
+        image.scroll_into_view_if_needed()
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle(),
+                               timeout=60_000)
+        # Record every picture the panel shows from now on, in the page itself (no polling races).
+        page.evaluate("""img => { window.__frames = [img.getAttribute('src')];
+            new MutationObserver(() => window.__frames.push(img.getAttribute('src')))
+                .observe(img, {attributes: true, attributeFilter: ['src']}); }""", image.element_handle())
+        from helpers.runs import entry_path
+        from helpers.scenarios import reading_curves
+
+        target = reading_curves.make_config("overfitting", n_train=200, label_noise=0.2, dropout=0.0)
+        shutil.rmtree(entry_path(target), ignore_errors=True)  # so the step below trains, on every run of the test
+        handle = page.locator(".widget-slider .noUi-handle").first  # "training rows", at 150
+        handle.focus()
+        page.keyboard.press("ArrowRight")  # overfitting: 150 → 200 rows, a run nobody trained
+        page.wait_for_selector(".widget-html:has-text('trained just now')", timeout=120_000)
+        frames = page.evaluate("window.__frames")
+        page.screenshot(path=str(ARTIFACTS / "panel_grown.png"))
+        assert len(set(frames)) >= 3, f"{len(set(frames))} distinct pictures: the curves did not grow"
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "panel_grown_FAILED.png"), full_page=False)
+        raise
+    finally:
+        page.close()

@@ -241,7 +241,7 @@ def draw_panel(fig, history: History, config: CurvesConfig) -> None:
 
     ax_loss, ax_acc = fig.subplots(1, 2)
     plot_curves(history, ax_loss, "loss", title="loss")
-    plot_curves(history, ax_acc, "accuracy", error_bars=True, title="accuracy (shaded: ±1 binomial SE)")
+    plot_curves(history, ax_acc, "accuracy", error_bars=True, title="accuracy (shaded: binomial interval, ±1 SE)")
     ax_loss.set_ylim(0, min(3.0, float(np.nanmax(history["val_loss"])) * 1.1))
 
 
