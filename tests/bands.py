@@ -14,7 +14,7 @@ from types import ModuleType
 import pytest
 
 from helpers import reference
-from helpers.runs import run
+from helpers.runs import SEEDS, run
 from helpers.scenarios import CASES
 from helpers.stats import spread
 
@@ -51,6 +51,15 @@ def band_suite(case: ModuleType, configs: dict | None = None):
         return {claim: spread([m[claim] for m in reference_measured]) for claim in reference_measured[0]}
 
     @pytest.fixture(scope="module")
+    def reference_runs():
+        return reference.load(key)
+
+    @pytest.fixture(scope="module", params=range(len(SEEDS) + 1), ids=[*(f"reference seed {s}" for s in SEEDS), "here"])
+    def each_seed_runs(request, reference_runs, runs):
+        """Every reference seed's runs, then this machine's: a test of a claim runs once for each."""
+        return reference_runs[request.param] if request.param < len(reference_runs) else runs
+
+    @pytest.fixture(scope="module")
     def every_seed(reference_measured, measured):
         """Each reference seed's measurements, then this machine's: a claim must hold for all of them."""
         return [*reference_measured, measured]
@@ -78,6 +87,6 @@ def band_suite(case: ModuleType, configs: dict | None = None):
             f"{band} = {measured[band]:.4g} here; reference {got}, {level:.4f} prediction interval "
             f"{low:.4g}–{high:.4g}: rerun `make reference` if the code changed on purpose")
 
-    return (runs, measured, reference_measured, reference_claims, every_seed,
+    return (runs, measured, reference_measured, reference_claims, every_seed, reference_runs, each_seed_runs,
             test_every_reference_seed_holds_the_claim, test_this_machine_holds_the_claim,
             test_this_machine_lands_in_the_reference_spread)
