@@ -22,7 +22,7 @@ def test_post_accuracy_column_is_impossible_after_epoch_one(each_seed_runs):
 
 
 def test_exact_accuracy_only_counts_saturated_outputs(each_seed_runs):
-    for h in runs.values():
+    for h in each_seed_runs.values():
         assert (h["val_exact"] <= h["val_saturated"] + 1e-6).all()
     # the notebook's figure: on the shuffled run the two curves coincide at every epoch
     shuffled = each_seed_runs["scaled + Adam, shuffled split"]
@@ -30,7 +30,7 @@ def test_exact_accuracy_only_counts_saturated_outputs(each_seed_runs):
 
 
 def test_fixed_metric_respects_the_bound_everywhere(each_seed_runs):
-    for h in runs.values():
+    for h in each_seed_runs.values():
         log = case.as_logged(h, "BinaryAccuracy()")
         for split in ("", "val_"):
             assert (log[f"{split}accuracy"] >= accuracy_floor(log[f"{split}loss"]) - 1e-6).all()
