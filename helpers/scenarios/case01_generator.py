@@ -133,18 +133,24 @@ def reference_configs(scale: str = "mini") -> dict[str, GeneratorConfig]:
 # What the notebook's words claim, one band each; every reference seed (data/reference) and every
 # retrain on a student's machine must land inside (tests/bands.py).
 BANDS: dict[str, tuple[float, float]] = {
-    "post_val_pass_spread": (0.01, 0.12),  # 0.046: four passes, same weights, four scores
-    "post_clean_minus_augmented_val": (0.0, 0.06),  # 0.019: augmented copies are a little harder than the files
-    "flip_cost_mirror_test": (0.2, 0.4),  # 0.29: mirror signs on new signers, flip on against off
-    "flip_cost_other_test": (0.1, 0.35),  # 0.225: the other signs lose less
-    "sorted_val_minus_test": (0.25, 0.5),  # 0.37: the sorted subset against new signers (no flip)
-    "random_val_minus_test": (0.3, 0.6),  # 0.45: random files against new signers
+    # Validation through the augmenting generator: the same weights read differently each pass (randomness
+    # reaches validation), but the mean bias is small: shear_range=0.2 is 0.2 degrees and the zoom sits inside
+    # the data's own drift.
+    "post_val_pass_spread": (0.01, 0.12),
+    "post_clean_minus_augmented_val": (-0.03, 0.06),
+    # horizontal_flip=True costs accuracy on new signers (mirror pairs and the rest alike, over seeds).
+    "flip_cost_test": (0.05, 0.45),
+    # Frames shared across the split: validation far above new signers; the large effect.
+    "sorted_val_minus_test": (0.25, 0.6),
+    "random_val_minus_test": (0.3, 0.6),
+    "sorted_optimism_beyond_honest": (0.1, 0.6),  # sorted (val − test) minus the by-recording |val − test|
+    # The fixes: validation read once, deterministically, from the files; split by recording.
     "fixed_val_pass_spread": (0.0, 0.0),
     "fixed_logged_minus_clean_val": (0.0, 0.001),  # the logged val_accuracy is the files' score, every epoch
-    "recording_abs_val_minus_test": (0.0, 0.1),  # 0.026
+    "recording_abs_val_minus_test": (0.0, 0.2),  # within the noise of 10 validation and 20 test recordings
     "modern_logged_minus_clean_val": (0.0, 0.001),
-    "modern_abs_val_minus_test": (0.0, 0.1),  # 0.012
-    "mapped_val_pass_spread": (0.01, 0.12),  # 0.050: ds.map onto validation brings the post's bug back
+    "modern_abs_val_minus_test": (0.0, 0.2),
+    "mapped_val_pass_spread": (0.01, 0.12),  # ds.map onto validation brings the post's bug back
 }
 
 
@@ -469,6 +475,7 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
         flipped, unflipped = (h[name].arrays["per_class_test"] for name in ("the post", "the post without flip"))
         out["flip_cost_mirror_test"] = float(unflipped[mirror].mean() - flipped[mirror].mean())
         out["flip_cost_other_test"] = float(np.delete(unflipped, mirror).mean() - np.delete(flipped, mirror).mean())
+        out["flip_cost_test"] = float(np.nanmean(unflipped) - np.nanmean(flipped))
         out["sorted_val_minus_test"] = val_minus_test("the post without flip")
     if "legacy, every fix" in h:
         out.update(fixed_val_pass_spread=spread("legacy, every fix"),
@@ -477,6 +484,8 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
     if "modern, done right" in h:
         out.update(modern_logged_minus_clean_val=logged_minus_clean("modern, done right"),
                    modern_abs_val_minus_test=abs(val_minus_test("modern, done right")))
+    if {"sorted_val_minus_test", "recording_abs_val_minus_test"} <= set(out):
+        out["sorted_optimism_beyond_honest"] = out["sorted_val_minus_test"] - out["recording_abs_val_minus_test"]
     if "random file split" in h:
         out["random_val_minus_test"] = val_minus_test("random file split")
     if "modern, augmentation mapped onto both splits" in h:
