@@ -34,8 +34,10 @@ test-fast: install
 # Another machine's numerics on this one: 1 torch thread and oneDNN off, so every trained claim is retrained
 # as a different trajectory and must still hold (the run cache keys on these settings, so nothing is reused).
 test-robust: install
+	mkdir -p artifacts
 	GAP_CLINIC_THREADS=1 TF_ENABLE_ONEDNN_OPTS=0 $(BIN)/python -m pytest -m slow --allow-hosts=127.0.0.1,::1,localhost \
-		-k "this_machine" tests
+		-k "this_machine or here" --junitxml=artifacts/robust.xml tests \
+		; status=$$?; $(BIN)/python -m helpers.bench --robust artifacts/robust.xml; exit $$status
 
 # Retrain the committed reference results (every claim's runs over runs.SEEDS); CASES="03_tiny_dataset" for one.
 reference: install
