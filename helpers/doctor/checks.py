@@ -200,7 +200,10 @@ def check_metric_consistency(ctx: Context) -> list[Finding]:
         if got is None or not len(got[0]):
             continue
         epochs, loss, acc = got
-        floor = 1.0 - loss / LN2
+        # Multi-label (binary cross-entropy over K > 2 outputs): the loss is a mean over K labels, so the
+        # expected number of wrong labels is ≤ K·L/ln 2 and subset accuracy ≥ 1 − K·L/ln 2.
+        labels = ctx.n_classes if ctx.loss == "binary_crossentropy" and (ctx.n_classes or 0) > 2 else 1
+        floor = 1.0 - labels * loss / LN2
         bad = np.flatnonzero(acc < floor - BOUND_TOLERANCE)
         if not len(bad):
             continue
@@ -293,7 +296,9 @@ def check_population_shift(ctx: Context) -> list[Finding]:
                    f"{median_all:.1f}× (median): validation looks drawn from another population.")
     else:
         fallen = np.flatnonzero(train <= train[0] / EARLY_RATIO)
-        if not len(fallen):
+        if not len(fallen) or ratio[0] <= 1.0:
+            # Validation as good as training at the first epoch (whose training loss is an average over a
+            # still-learning epoch) was drawn from the same population; a gap that opens later is overfitting.
             return []
         e = int(fallen[0])
         gain_share = float((val[0] - val[e]) / max(train[0] - train[e], 1e-12))

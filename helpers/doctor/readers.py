@@ -39,6 +39,7 @@ ACCURACY_NAMES = ("accuracy", "acc", "binary_accuracy", "categorical_accuracy", 
 ALIASES = {"acc": "accuracy", "val_acc": "val_accuracy"}  # kept for callers of the old module
 SEPARATORS = (",", ";", "\t", "|")
 TRAIN_PREFIXES = ("train_", "training_", "trn_")
+AGGREGATES = {"", "epoch", "average", "avg", "mean", "total", "step", "end"}
 VAL_PREFIXES = ("val_", "valid_", "validation_", "eval_", "dev_")
 # HF log_history keys that are bookkeeping, not curves.
 HF_SKIP = ("runtime", "samples_per_second", "steps_per_second", "epoch", "step", "flos", "grad_norm",
@@ -58,6 +59,7 @@ def _split_name(name: str) -> tuple[str, str, str]:
     Handles ``val_loss``, ``valid_acc``, ``train_loss_epoch``, ``loss/val``, ``eval_accuracy``, ``test_f1``.
     """
     n = re.sub(r"[/\-. ]+", "_", name.strip().lower())
+    n = re.sub(r"_\d+$", "", n)  # pandas/Lightning de-duplicated names: loss_0 is loss again
     granularity = ""
     for g in ("epoch", "step"):
         if n.endswith(f"_{g}"):
@@ -74,6 +76,8 @@ def _split_name(name: str) -> tuple[str, str, str]:
             if n.endswith(suffix):
                 n, split = n[: -len(suffix)], s
                 break
+    if set(n.split("_")) <= AGGREGATES:  # "validation_epoch_average": a value with no metric name is the loss
+        n = "loss"
     return split, n, granularity
 
 
@@ -263,13 +267,16 @@ def _numbers(path: Path, name: str, cells: Sequence[str], lines: Sequence[int]) 
         raise
 
 
-def _segments(epoch: np.ndarray) -> list[slice]:
-    """Runs appended to one file: a new one starts wherever the epoch does not increase."""
+def _segments(epoch: np.ndarray, *, repeats: bool = False) -> list[slice]:
+    """Runs appended to one file: a new one starts wherever the epoch does not increase.
+
+    repeats: epochs repeat over rows (Lightning's step rows), so only a decrease starts a new run.
+    """
     finite = np.isfinite(epoch)
     starts = [0]
     last = -math.inf
     for i in np.flatnonzero(finite):
-        if epoch[i] <= last:
+        if epoch[i] < last or (epoch[i] == last and not repeats):
             starts.append(int(i))
         last = epoch[i]
     return [slice(a, b) for a, b in zip(starts, [*starts[1:], len(epoch)], strict=True)]
@@ -327,7 +334,7 @@ def read_lightning_csv(path: str | Path) -> list[History]:
             continue
         groups[name] = (split, base, granularity)
     runs = []
-    for seg in _segments(epoch):
+    for seg in _segments(epoch, repeats=True):
         ep = epoch[seg]
         rows = np.isfinite(ep)  # LR-monitor rows have no epoch
         values = sorted({int(e) for e in ep[rows]})
@@ -340,7 +347,7 @@ def read_lightning_csv(path: str | Path) -> list[History]:
         rank = {"epoch": 0, "": 1, "step": 2}
         for name, (split, base, granularity) in groups.items():
             canon = ("val_" if split == "val" else "") + base
-            if canon in chosen and rank[chosen[canon]] <= rank[granularity]:
+            if canon in chosen and rank[chosen[canon]] < rank[granularity]:
                 continue
             col = raw[name][seg]
             ok = np.isfinite(col) & (row_epoch >= 0)
@@ -355,6 +362,8 @@ def read_lightning_csv(path: str | Path) -> list[History]:
                 last = np.full(len(values), -1)
                 np.maximum.at(last, row_epoch[ok], np.flatnonzero(ok))
                 out[last >= 0] = col[last[last >= 0]]
+            if canon in chosen and chosen[canon] == granularity:  # a duplicate column fills the other's gaps
+                out = np.where(np.isfinite(metrics[canon]), metrics[canon], out)
             metrics[canon] = out
             chosen[canon] = granularity
         if metrics:
@@ -561,12 +570,13 @@ def check_readable(history: History, source: str | Path = "history") -> History:
     """Raise LogError unless the history has a train and a validation curve with ≥ 2 finite epochs."""
     names = list(history.metrics)
     val = [n for n in names if n.startswith("val_")]
-    if not val or not any(n[4:] in history.metrics for n in val):
-        missing = [c for c in ("loss", "val_loss") if c not in names] or ["a val_ column matching a train one"]
+    train = [n for n in names if not n.startswith("val_")]
+    if not val or not train:
+        missing = [c for c in ("loss", "val_loss") if c not in names]
         raise LogError(f"{source}: missing column(s) {', '.join(missing)}; found {', '.join(names) or 'none'}.")
     if history.n_epochs < 2:
         raise LogError(f"{source}: {history.n_epochs} epoch(s) logged; the doctor needs at least 2.")
-    pairs = [(n[4:], n) for n in val if n[4:] in history.metrics]
+    pairs = [(n[4:], n) for n in val if n[4:] in history.metrics] or [(t, v) for t in train for v in val]
     best = max(pairs, key=lambda p: int(np.sum(np.isfinite(history[p[0]]) & np.isfinite(history[p[1]]))))
     finite = int(np.sum(np.isfinite(history[best[0]]) & np.isfinite(history[best[1]])))
     if finite < 2:
