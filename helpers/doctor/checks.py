@@ -10,12 +10,14 @@ rules between findings are written out here, once:
 3. STALE_NORM_STATS: the epochs before its collapse are not the model's real validation, so every later
    check sees only the epochs from the collapse on, and POPULATION_SHIFT is not tested (a collapse is not
    a shift).
-4. VAL_AT_CHANCE before NOTHING_LEARNT; NOTHING_LEARNT (train at chance too) suppresses OVERFITTING and
+4. VAL_NOISY runs before POPULATION_SHIFT and suppresses its route (b) (single epochs of a noisy curve
+   cannot show that validation "never followed").
+5. VAL_AT_CHANCE before NOTHING_LEARNT; NOTHING_LEARNT (train at chance too) suppresses OVERFITTING and
    UNDERFITTING (it says more than either).
-5. OVERFITTING and VAL_NOISY may both stand (swings and a widening gap are separate facts), but the GAP
+6. OVERFITTING and VAL_NOISY may both stand (swings and a widening gap are separate facts), but the GAP
    verdict names the noise first, because a noisy curve cannot date its own best epoch.
-6. UNDERFITTING (info) only when nothing above explains the curves.
-7. GAP last: one summary line on every log with a train and a val curve; its verdict is the first warn or
+7. UNDERFITTING (info) only when nothing above explains the curves.
+8. GAP last: one summary line on every log with a train and a val curve; its verdict is the first warn or
    error finding in ``VERDICT_ORDER``, else what the gap itself says.
 
 Thresholds come from two principles, stated beside each constant: the binomial noise of an accuracy
@@ -37,6 +39,9 @@ from helpers.runs import History
 from helpers.stats import LN2, binomial_se
 
 CROSS_ENTROPY_LOSSES = ("binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy")
+# Losses whose minimum is 0, so "how much of its first value is left" means something (UNDERFITTING).
+ZERO_FLOOR_LOSSES = (*CROSS_ENTROPY_LOSSES, "mse", "mae", "huber")
+LOSSES = (*ZERO_FLOOR_LOSSES, "other")
 
 # --- thresholds and the principle behind each ---------------------------------------------------------------
 # Logs print floats rounded to ~4 decimals (Keras' progress bar) and the bound compares two of them.
@@ -61,6 +66,7 @@ SHIFT_RATIO = EARLY_RATIO
 # The collapse of stale statistics happens within a few epochs (moving averages with momentum 0.99 over
 # 50–500 steps an epoch catch up in 1–4 epochs); a slower fall is ordinary learning.
 COLLAPSE_WINDOW = 4
+STALE_START = 3
 # An accuracy difference is material at 2 binomial SEs of a typical validation set (p = 0.8, n = 256:
 # SE = 0.025): smaller gaps and swings are what another seed or split gives. Used when val_size is unknown.
 MATERIAL_ACCURACY = 0.05
@@ -76,6 +82,9 @@ FROZEN_REPEATS = 6
 # An untrained K-class classifier scores cross-entropy ln K; a first-epoch val loss within this share of
 # ln K for an integer K names the class count when none is given.
 LN_K_TOLERANCE = 0.05
+# Plateau overfitting: the gap at the best epoch is what the model generalises with; when it has grown by
+# half of that since (final ≥ 1.5× best), the growth is visible on the plot and is the story of the run.
+WIDEN_SHARE = 0.5
 MODE_GAP_RATIO = 1.5  # train-mode / inference-mode loss on the same data (probes.py)
 MODE_GAP_ACCURACY = MATERIAL_ACCURACY
 OVERFIT_RISE = RESOLUTION  # kept for callers of the old module; the rise must also beat the noise
@@ -245,7 +254,9 @@ def check_stale_norm_stats(ctx: Context) -> list[Finding]:
         return []
     epochs, train, val, ratio = got
     high = ratio >= EARLY_RATIO
-    early = np.flatnonzero(high[: max(3, len(ratio) // 3)])
+    # Stale statistics are stale from the start: the high phase includes one of the first STALE_START epochs
+    # (the first epoch's training loss is an average over an epoch of learning and may hide it).
+    early = np.flatnonzero(high[:STALE_START])
     if not len(early):
         return []
     i = int(early[0])
@@ -280,7 +291,8 @@ def check_population_shift(ctx: Context) -> list[Finding]:
     (a) The first epoch already has val loss ≥ EARLY_RATIO × train loss and the median ratio stays there.
     (b) While training loss falls to 1/EARLY_RATIO of its start (too early for overfitting to open a gap;
     validation normally follows), validation recovers less than half of what training gained, and the ratio
-    is ≥ 2 there and after (half of EARLY_RATIO's excess... rounded to the ratio a coin flip could not make).
+    is ≥ 2 there and after; validation either never improved on its first epoch or was already ≥ 2× training
+    at its best epoch (so the gap was there before any overfitting). Not on a VAL_NOISY curve.
     """
     if "STALE_NORM_STATS" in ctx.found:
         return []
@@ -296,16 +308,18 @@ def check_population_shift(ctx: Context) -> list[Finding]:
                    f"{median_all:.1f}× (median): validation looks drawn from another population.")
     else:
         fallen = np.flatnonzero(train <= train[0] / EARLY_RATIO)
-        if not len(fallen) or ratio[0] <= 1.0:
-            # Validation as good as training at the first epoch (whose training loss is an average over a
-            # still-learning epoch) was drawn from the same population; a gap that opens later is overfitting.
+        best = int(np.argmin(smooth(val)))
+        if not len(fallen) or (best > 0 and ratio[best] < 2.0) or "VAL_NOISY" in ctx.found:
+            # Validation that improved and was close to training at its best epoch comes from the same
+            # population: a gap that opens after it is overfitting. And a noisy validation curve cannot show
+            # "never followed" with single epochs.
             return []
         e = int(fallen[0])
         gain_share = float((val[0] - val[e]) / max(train[0] - train[e], 1e-12))
         after = float(np.median(ratio[e:]))
         if not (gain_share < 0.5 and ratio[e] >= 2.0 and after >= 2.0):
             return []
-        evidence.update(early_epoch=float(epochs[e]), val_gain_share=gain_share,
+        evidence.update(early_epoch=float(epochs[e]), val_gain_share=gain_share, ratio_at_best=float(ratio[best]),
                         ratio_at_early_epoch=float(ratio[e]), median_ratio_after=after)
         message = (f"by epoch {epochs[e]:.0f} training loss fell to a third, but validation recovered only "
                    f"{100 * max(gain_share, 0):.0f}% of that gain and stays {after:.1f}× the training loss: validation "
@@ -324,10 +338,11 @@ def _chance_band(chance: float, val_size: int | None) -> float:
 
 
 def _frozen_run(values: np.ndarray) -> tuple[int, int]:
-    """(length, start) of the longest run of exactly repeated values (to 1e-9)."""
+    """(length, start) of the longest run of repeated values (to 1e-6: two different counts over n ≤ 10⁶ rows
+    differ by at least 1/n, while float32 rounding of the same count differs by ~1e-7)."""
     best, best_start, length, start = 1, 0, 1, 0
     for i in range(1, len(values)):
-        if abs(values[i] - values[i - 1]) <= 1e-9 * max(1.0, abs(values[i])):
+        if abs(values[i] - values[i - 1]) <= 1e-6:
             length += 1
         else:
             length, start = 1, i
@@ -429,8 +444,8 @@ def check_val_noise(ctx: Context) -> list[Finding]:
     """VAL_NOISY: validation jitters beyond its binomial error or beyond what the gap can be read through.
 
     With val_size: accuracy jitter > NOISE_FACTOR × binomial SE (warn), or an SE ≥ SMALL_VAL_SE (info).
-    Without: the val curve's noise is NOISE_FACTOR × the train curve's, and its swings (±2σ) are as large
-    as the train–val gap or the val curve's whole improvement: one epoch's value cannot tell the story.
+    Without: the val curve's noise is NOISE_FACTOR × the train curve's, its swings (±2σ) are as large as
+    the train–val gap and their range (4σ) as large as the curve's improvement: no single epoch tells either.
     """
     acc = ctx.pair("accuracy", "val_accuracy")
     val_only = ctx.pair("val_accuracy")
@@ -472,8 +487,10 @@ def check_val_noise(ctx: Context) -> list[Finding]:
         sv = smooth(val)
         gap = abs(float(np.median((val - train)[-max(3, len(val) // 3) :])))
         improvement = float(abs(sv[0] - (sv.max() if name == "accuracy" else sv.min())))
-        story = max(gap, improvement, MATERIAL_ACCURACY if name == "accuracy" else RESOLUTION)
-        if s_val > NOISE_FACTOR * s_train and 2 * s_val >= story:
+        floor = MATERIAL_ACCURACY if name == "accuracy" else RESOLUTION
+        # ±2σ covers 95 % of the swings; 4σ peak to peak. Noise hides the story when the swings are as large
+        # as the gap and their range as large as the curve's whole improvement.
+        if s_val > NOISE_FACTOR * s_train and 2 * s_val >= max(gap, floor) and 4 * s_val >= improvement:
             unit = "" if name == "accuracy" else " (log scale: relative swings)"
             return [Finding(
                 "VAL_NOISY", "warn",
@@ -497,7 +514,7 @@ def _overfit_analysis(ctx: Context) -> dict[str, Any] | None:
     sv, st = smooth(val), smooth(train)
     b = int(np.argmin(sv))
     after = len(val) - 1 - b
-    k = max(2, after // 3)
+    k = max(2, after // 2)
     end_val, end_train = float(np.mean(val[-k:])), float(np.mean(train[-k:]))
     level = max(abs(float(sv[b])), 1e-12)
     s_val = max(noise_sigma(val), RESOLUTION * level)
@@ -510,7 +527,7 @@ def _overfit_analysis(ctx: Context) -> dict[str, Any] | None:
     widen_sig = widen > Z * s_gap * math.sqrt(1 + 1 / k)
     still_learning = end_train < float(st[b]) - Z * max(noise_sigma(train), RESOLUTION * level) / math.sqrt(k)
     return {"epochs": epochs, "best": b, "best_epoch": float(epochs[b]), "best_val_loss": float(sv[b]),
-            "after": after, "rise": rise, "rise_share": rise / level, "widen": widen,
+            "after": after, "rise": rise, "gap_at_best": float(sv[b]) - float(st[b]), "rise_share": rise / level, "widen": widen,
             "final_gap": end_val - end_train, "rise_significant": bool(rise_sig),
             "widen_significant": bool(widen_sig), "train_still_falling": bool(still_learning),
             "final_val_loss": float(val[-1]), "final_train_loss": float(train[-1])}
@@ -520,9 +537,9 @@ def check_overfitting(ctx: Context) -> list[Finding]:
     """OVERFITTING: since its best epoch val loss rose, or stayed flat while the gap widened, beyond noise.
 
     Rise: the mean of the last epochs is above the (smoothed) best by Z noise SDs, while training loss kept
-    falling. Plateau: val loss has not beaten its best for ≥ 2 epochs and ≥ a fifth of the run, while the
-    train–val gap widened by Z noise SDs and that widening is at least half of the final gap (the gap was
-    mostly built after validation stopped improving).
+    falling. Plateau: val loss has not beaten its best for ≥ 2 epochs and ≥ a fifth of the run, while
+    training loss kept falling, the train–val gap widened by Z noise SDs and by WIDEN_SHARE of its size at
+    the best epoch, and (when accuracies are logged) the accuracy gap at the end is material.
     """
     if ctx.found & {"NOTHING_LEARNT"}:
         return []
@@ -532,8 +549,10 @@ def check_overfitting(ctx: Context) -> list[Finding]:
     ctx.notes["overfit"] = a
     span_ok = a["after"] >= max(2, len(a["epochs"]) // 5)
     rise = a["rise_significant"] and a["train_still_falling"]
-    plateau = (span_ok and a["widen_significant"] and a["train_still_falling"]
-               and a["widen"] >= 0.5 * a["final_gap"])
+    acc = ctx.pair("accuracy", "val_accuracy")
+    material = acc is None or not len(acc[0]) or float(np.mean((acc[1] - acc[2])[-3:])) >= MATERIAL_ACCURACY
+    plateau = (span_ok and a["widen_significant"] and a["train_still_falling"] and material
+               and a["widen"] >= WIDEN_SHARE * a["gap_at_best"])
     if not (rise or plateau):
         return []
     how = (f"has risen {100 * a['rise_share']:.0f}% since" if rise else
@@ -552,7 +571,8 @@ def check_overfitting(ctx: Context) -> list[Finding]:
 
 
 def check_underfitting(ctx: Context) -> list[Finding]:
-    """UNDERFITTING (info): training loss kept more than UNDERFIT_SHARE of its first epoch's value and is flat."""
+    """UNDERFITTING (info): training loss is identical every epoch, or (for a loss with a floor at 0) kept more
+    than UNDERFIT_SHARE of its first epoch's value and is flat."""
     if ctx.found:
         return []
     got = ctx.pair("loss")
@@ -566,8 +586,8 @@ def check_underfitting(ctx: Context) -> list[Finding]:
     level_noise = max(noise_sigma(train), RESOLUTION * abs(end))
     recent_fall = float(np.mean(train[-2 * k : -k]) - end) if len(train) >= 2 * k else float(train[0] - end)
     flat = recent_fall <= Z * level_noise
-    if end >= UNDERFIT_SHARE * train[0] and flat:
-        frozen = float(np.ptp(train)) <= RESOLUTION * abs(end)
+    frozen = float(np.ptp(train)) <= RESOLUTION * abs(end)
+    if flat and (frozen or (ctx.loss in ZERO_FLOOR_LOSSES and end >= UNDERFIT_SHARE * train[0])):
         return [Finding(
             "UNDERFITTING", "info",
             (f"training loss is identical every epoch ({end:.5g}): the weights are not updating."
@@ -665,11 +685,11 @@ CHECKS: tuple[Check, ...] = (
     Check("DIVERGED", check_diverged),
     Check("METRIC_INCONSISTENT", check_metric_consistency),
     Check("STALE_NORM_STATS", check_stale_norm_stats),
+    Check("VAL_NOISY", check_val_noise),
     Check("POPULATION_SHIFT", check_population_shift),
     Check("VAL_AT_CHANCE", check_val_at_chance),
     Check("NOTHING_LEARNT", check_nothing_learnt),
     Check("OVERFITTING", check_overfitting),
-    Check("VAL_NOISY", check_val_noise),
     Check("UNDERFITTING", check_underfitting),
     Check("GAP", check_gap),
 )
@@ -686,12 +706,13 @@ def diagnose_history(
     """Every check that needs only per-epoch numbers, in the order of CHECKS.
 
     history: a Keras History, a Gap Clinic History, a dict of per-epoch lists or a log path.
-    loss: the loss the logged ``loss`` column is (the bound applies to cross-entropies), or "other".
+    loss: the loss in the ``loss`` column: a cross-entropy (the accuracy bound applies), "mse", "mae", "huber"
+    (losses with a floor at 0), or "other".
     n_classes: for the chance-level checks (or pass ``chance``, e.g. the majority rate).
     val_size: validation rows, for the binomial-noise checks.
     """
-    if loss not in (*CROSS_ENTROPY_LOSSES, "other"):
-        raise ValueError(f"loss={loss!r}; choose one of {', '.join(CROSS_ENTROPY_LOSSES)} or 'other'.")
+    if loss not in LOSSES:
+        raise ValueError(f"loss={loss!r}; choose one of {', '.join(CROSS_ENTROPY_LOSSES)}, mse, mae, huber or 'other'.")
     if n_classes is not None and (not isinstance(n_classes, int) or n_classes < 2):
         raise ValueError(f"n_classes={n_classes!r} must be an integer ≥ 2.")
     if val_size is not None and (not isinstance(val_size, int) or val_size < 1):

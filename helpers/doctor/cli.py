@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers.doctor.checks import CROSS_ENTROPY_LOSSES, diagnose_history
+from helpers.doctor.checks import LOSSES, diagnose_history
 from helpers.doctor.findings import Finding, is_alarming, report
 from helpers.doctor.readers import FORMATS, read_runs
 
@@ -29,8 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("log", help="the log file (or a TensorBoard log folder)")
     parser.add_argument("--format", default="auto", choices=["auto", *FORMATS], help="force a format")
     parser.add_argument("--all", action="store_true", help="diagnose every run appended in the file, not the last")
-    parser.add_argument("--loss", default="categorical_crossentropy", choices=[*CROSS_ENTROPY_LOSSES, "other"],
-                        help="the loss in the 'loss' column (the accuracy bound needs a cross-entropy)")
+    parser.add_argument("--loss", default="categorical_crossentropy", choices=LOSSES,
+                        help="the loss in the 'loss' column (the accuracy bound needs a cross-entropy; "
+                             "underfitting needs a loss whose floor is 0)")
     parser.add_argument("--classes", type=int, default=None, help="number of classes (chance-level checks)")
     parser.add_argument("--val-size", type=int, default=None, help="validation rows (binomial-noise checks)")
     parser.add_argument("--json", action="store_true", help="print findings as JSON")

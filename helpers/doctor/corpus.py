@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers.doctor.checks import CROSS_ENTROPY_LOSSES, VERDICT_ORDER, diagnose_history
+from helpers.doctor.checks import CROSS_ENTROPY_LOSSES, LOSSES, VERDICT_ORDER, diagnose_history
 from helpers.doctor.findings import Finding
 from helpers.doctor.readers import read_log
 
@@ -44,10 +44,14 @@ FORMAT_NAMES = {"keras_csv": "keras_csv", "keras_json": "keras_json", "keras_his
 
 
 def loss_argument(loss: Any) -> str:
-    """The ``loss=`` for diagnose_history from a manifest's loss name: any cross-entropy, or "other"."""
+    """The ``loss=`` for diagnose_history from a manifest's loss name (cross-entropies, mse, mae, or "other")."""
     name = str(loss or "").lower().replace("-", "_").replace(" ", "_")
-    if name in CROSS_ENTROPY_LOSSES:
+    if name in LOSSES:
         return name
+    if name in ("mean_squared_error", "l2", "mse_loss"):
+        return "mse"
+    if name in ("mean_absolute_error", "l1", "l1_loss"):
+        return "mae"
     if "cross_entropy" in name or "crossentropy" in name or name in ("nll", "nll_loss", "ce", "log_loss"):
         return "categorical_crossentropy"  # the accuracy bound holds for every cross-entropy
     return "other"

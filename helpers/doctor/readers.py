@@ -110,14 +110,32 @@ def _percent_to_fraction(metrics: dict[str, np.ndarray], info: dict[str, Any]) -
             info.setdefault("percent_accuracy", []).append(name)
 
 
+def keras_name(name: str) -> str | None:
+    """A logged name in Keras' spelling (``val_`` prefix), or None for a test-set column.
+
+    ``validation loss`` → ``val_loss``, ``train_acc_epoch`` → ``acc``, ``loss/val`` → ``val_loss``.
+    """
+    split, base, _ = _split_name(name)
+    if split == "test":
+        return None
+    return ("val_" if split == "val" else "") + base
+
+
 def _history(metrics: Mapping[str, Any], epochs: Sequence[int] | None = None,
              info: dict[str, Any] | None = None) -> History:
     """A History under canonical names, values as float arrays (NaN where nothing was logged)."""
-    rename = canonical_names(list(metrics))
+    spelled = {name: keras_name(name) for name in metrics}
+    rename = canonical_names([n for n in spelled.values() if n is not None])
     columns: dict[str, np.ndarray] = {}
     for name, values in metrics.items():
-        if rename[name] not in columns:  # a duplicate after renaming keeps the first
-            columns[rename[name]] = np.asarray(values, dtype=float)
+        if spelled[name] is None:
+            continue
+        canon = rename[spelled[name]]
+        values = np.asarray(values, dtype=float)
+        if canon in columns:  # a duplicate after renaming fills the first one's gaps
+            columns[canon] = np.where(np.isfinite(columns[canon]), columns[canon], values)
+        else:
+            columns[canon] = values
     info = dict(info or {})
     _percent_to_fraction(columns, info)
     return History(metrics={k: v.tolist() for k, v in columns.items()}, info=info,
@@ -219,20 +237,29 @@ def _lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.strip()]
 
 
-def _separator(path: Path, first_line: str) -> str:
-    counts = {sep: len(next(csv.reader([first_line], delimiter=sep))) for sep in SEPARATORS}
-    sep, fields = max(counts.items(), key=lambda kv: kv[1])
-    if fields < 2:
+def _layout(path: Path, lines: list[str]) -> tuple[str, int]:
+    """(separator, index of the header line): the separator that splits the first lines into the most equal
+    field counts; the header is the first line with that count (a title line above it is skipped)."""
+    head = lines[:50]
+    best: tuple[int, int, str] = (0, 0, ",")
+    for sep in SEPARATORS:
+        counts = [len(row) for row in csv.reader(head, delimiter=sep)]
+        mode = max(set(counts), key=lambda c: (counts.count(c), c))
+        if mode >= 2 and (counts.count(mode), mode) > best[:2]:
+            best = (counts.count(mode), mode, sep)
+    if best[1] < 2:
         raise LogError(f"{path}: not a CSV log (expected a header like 'epoch,loss,accuracy,val_loss,"
-                       "val_accuracy'; no separator among , ; tab | splits the first line).")
-    return sep
+                       "val_accuracy'; no separator among , ; tab | splits its lines into columns).")
+    counts = [len(row) for row in csv.reader(head, delimiter=best[2])]
+    return best[2], counts.index(best[1])
 
 
 def _header(path: Path, text: str) -> list[str]:
     lines = _lines(text)
     if not lines:
         raise LogError(f"{path}: the file is empty.")
-    return [h.strip() for h in next(csv.reader([lines[0]], delimiter=_separator(path, lines[0])))]
+    sep, at = _layout(path, lines)
+    return [h.strip() for h in next(csv.reader([lines[at]], delimiter=sep))]
 
 
 def _table(path: Path, text: str) -> tuple[list[str], list[list[str]], list[int]]:
@@ -240,13 +267,13 @@ def _table(path: Path, text: str) -> tuple[list[str], list[list[str]], list[int]
     lines = _lines(text)
     if not lines:
         raise LogError(f"{path}: the file is empty.")
-    sep = _separator(path, lines[0])
-    rows = list(csv.reader(lines, delimiter=sep))
+    sep, at = _layout(path, lines)
+    rows = list(csv.reader(lines[at:], delimiter=sep))
     header = [h.strip() for h in rows[0]]
     body, numbers = [], []
-    for i, row in enumerate(rows[1:], start=2):
+    for i, row in enumerate(rows[1:], start=at + 2):
         if len(row) != len(header):
-            if i == len(rows) and len(row) < len(header):  # the file was cut while writing its last row
+            if i == len(rows) + at and len(row) < len(header):  # the file was cut while writing its last row
                 continue
             raise LogError(f"{path}, line {i}: {len(row)} fields, header has {len(header)}.")
         body.append(row)
@@ -320,6 +347,7 @@ def read_lightning_csv(path: str | Path) -> list[History]:
     lowered = [h.lower() for h in header]
     if "epoch" not in lowered:
         raise LogError(f"{path}: a Lightning metrics.csv needs an 'epoch' column; found {', '.join(header)}.")
+    logged = {name: np.array([bool(r[j].strip()) for r in body]) for j, name in enumerate(header)}
     raw = {}
     for j, name in enumerate(header):  # duplicate columns: the first non-blank cell wins
         values = _numbers(path, name, [r[j] for r in body], lines)
@@ -343,6 +371,7 @@ def read_lightning_csv(path: str | Path) -> list[History]:
         index = {e: i for i, e in enumerate(values)}
         row_epoch = np.array([index.get(int(e), -1) if np.isfinite(e) else -1 for e in ep])
         metrics: dict[str, np.ndarray] = {}
+        any_logged = np.zeros(len(values), dtype=bool)  # an epoch where only test or LR cells were written
         chosen: dict[str, str] = {}  # canonical name -> granularity used; epoch-level beats step-level
         rank = {"epoch": 0, "": 1, "step": 2}
         for name, (split, base, granularity) in groups.items():
@@ -350,6 +379,8 @@ def read_lightning_csv(path: str | Path) -> list[History]:
             if canon in chosen and rank[chosen[canon]] < rank[granularity]:
                 continue
             col = raw[name][seg]
+            cells = logged[name][seg] & (row_epoch >= 0)
+            any_logged[np.unique(row_epoch[cells])] = True
             ok = np.isfinite(col) & (row_epoch >= 0)
             if not ok.any():
                 continue
@@ -366,8 +397,10 @@ def read_lightning_csv(path: str | Path) -> list[History]:
                 out = np.where(np.isfinite(metrics[canon]), metrics[canon], out)
             metrics[canon] = out
             chosen[canon] = granularity
-        if metrics:
-            runs.append(_history(metrics, [e + 1 for e in values], {"format": "lightning"}))
+        if metrics and any_logged.any():
+            keep = np.flatnonzero(any_logged)
+            runs.append(_history({k: v[keep] for k, v in metrics.items()}, [values[i] + 1 for i in keep],
+                                 {"format": "lightning"}))
     return runs
 
 
