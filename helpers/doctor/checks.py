@@ -490,7 +490,10 @@ def check_val_noise(ctx: Context) -> list[Finding]:
         floor = MATERIAL_ACCURACY if name == "accuracy" else RESOLUTION
         # ±2σ covers 95 % of the swings; 4σ peak to peak. Noise hides the story when the swings are as large
         # as the gap and their range as large as the curve's whole improvement.
-        if s_val > NOISE_FACTOR * s_train and 2 * s_val >= max(gap, floor) and 4 * s_val >= improvement:
+        # A loss's gap on the log scale grows without bound as training loss goes to 0, so for losses only
+        # the improvement is the story; for accuracies both are.
+        hides_gap = 2 * s_val >= max(gap, floor) or name == "loss"
+        if s_val > NOISE_FACTOR * s_train and hides_gap and 4 * s_val >= improvement:
             unit = "" if name == "accuracy" else " (log scale: relative swings)"
             return [Finding(
                 "VAL_NOISY", "warn",
@@ -513,22 +516,31 @@ def _overfit_analysis(ctx: Context) -> dict[str, Any] | None:
     epochs, train, val = got
     sv, st = smooth(val), smooth(train)
     b = int(np.argmin(sv))
-    after = len(val) - 1 - b
-    k = max(2, after // 2)
-    end_val, end_train = float(np.mean(val[-k:])), float(np.mean(train[-k:]))
     level = max(abs(float(sv[b])), 1e-12)
     s_val = max(noise_sigma(val), RESOLUTION * level)
+    # Validation stopped improving at the first epoch whose smoothed value is within noise of the best (a
+    # running median of w points has SD ≈ 1.25σ/√w); on a noisy plateau the minimum itself is a late dip.
+    w = 5 if len(val) >= 15 else 3
+    p = int(np.flatnonzero(sv <= sv[b] + Z * 1.25 * s_val / math.sqrt(w))[0])
+    after, plateau = len(val) - 1 - b, len(val) - 1 - p
+    k = max(2, after // 2)
+    kp = max(2, plateau // 2)
+    end_val, end_train = float(np.mean(val[-k:])), float(np.mean(train[-k:]))
     gap = val - train
     s_gap = max(noise_sigma(gap), RESOLUTION * level)
     rise = end_val - float(sv[b])
-    widen = (end_val - end_train) - (float(sv[b]) - float(st[b]))
-    # Differences of a mean of k points and one smoothed point: SD ≈ σ√(1 + 1/k).
-    rise_sig = rise > Z * s_val * math.sqrt(1 + 1 / k)
-    widen_sig = widen > Z * s_gap * math.sqrt(1 + 1 / k)
-    still_learning = end_train < float(st[b]) - Z * max(noise_sigma(train), RESOLUTION * level) / math.sqrt(k)
+    end_gap = float(np.mean(gap[-kp:]))
+    gap_at_plateau = float(sv[p]) - float(st[p])
+    widen = end_gap - gap_at_plateau
+    # A mean of k points minus a running median of w points: SD ≈ σ√(1/k + 1.25²/w).
+    rise_sig = rise > Z * s_val * math.sqrt(1 / k + 1.5625 / w)
+    widen_sig = widen > Z * s_gap * math.sqrt(1 / kp + 1.5625 / w)
+    still_learning = float(np.mean(train[-kp:])) < float(st[p]) - Z * max(noise_sigma(train),
+                                                                         RESOLUTION * level) / math.sqrt(kp)
     return {"epochs": epochs, "best": b, "best_epoch": float(epochs[b]), "best_val_loss": float(sv[b]),
-            "after": after, "rise": rise, "gap_at_best": float(sv[b]) - float(st[b]), "rise_share": rise / level, "widen": widen,
-            "final_gap": end_val - end_train, "rise_significant": bool(rise_sig),
+            "plateau_epoch": float(epochs[p]), "after": after, "plateau": plateau, "rise": rise,
+            "gap_at_best": gap_at_plateau, "rise_share": rise / level, "widen": widen,
+            "final_gap": end_gap, "rise_significant": bool(rise_sig),
             "widen_significant": bool(widen_sig), "train_still_falling": bool(still_learning),
             "final_val_loss": float(val[-1]), "final_train_loss": float(train[-1])}
 
@@ -537,8 +549,8 @@ def check_overfitting(ctx: Context) -> list[Finding]:
     """OVERFITTING: since its best epoch val loss rose, or stayed flat while the gap widened, beyond noise.
 
     Rise: the mean of the last epochs is above the (smoothed) best by Z noise SDs, while training loss kept
-    falling. Plateau: val loss has not beaten its best for ≥ 2 epochs and ≥ a fifth of the run, while
-    training loss kept falling, the train–val gap widened by Z noise SDs and by WIDEN_SHARE of its size at
+    falling. Plateau: val loss has stayed within noise of its best for ≥ 2 epochs and ≥ a fifth of the run,
+    while training loss kept falling, the train–val gap widened by Z noise SDs and by WIDEN_SHARE of its size at
     the best epoch, and (when accuracies are logged) the accuracy gap at the end is material.
     """
     if ctx.found & {"NOTHING_LEARNT"}:
@@ -547,7 +559,7 @@ def check_overfitting(ctx: Context) -> list[Finding]:
     if a is None or a["after"] < 2:
         return []
     ctx.notes["overfit"] = a
-    span_ok = a["after"] >= max(2, len(a["epochs"]) // 5)
+    span_ok = a["plateau"] >= max(2, len(a["epochs"]) // 5)
     rise = a["rise_significant"] and a["train_still_falling"]
     acc = ctx.pair("accuracy", "val_accuracy")
     material = acc is None or not len(acc[0]) or float(np.mean((acc[1] - acc[2])[-3:])) >= MATERIAL_ACCURACY
@@ -556,13 +568,14 @@ def check_overfitting(ctx: Context) -> list[Finding]:
     if not (rise or plateau):
         return []
     how = (f"has risen {100 * a['rise_share']:.0f}% since" if rise else
-           f"has not improved since (now {a['final_val_loss']:.4g}), while the gap to training widened by "
-           f"{a['widen']:.3g}")
+           f"has been flat within its noise since epoch {a['plateau_epoch']:.0f} (now {a['final_val_loss']:.4g}), "
+           f"while the gap to training widened by {a['widen']:.3g}")
     return [Finding(
         "OVERFITTING", "warn",
         f"validation loss was lowest at epoch {a['best_epoch']:.0f} ({a['best_val_loss']:.4g}) and {how}, "
         "while training loss kept falling.",
-        {"best_epoch": a["best_epoch"], "best_val_loss": a["best_val_loss"], "rise": a["rise_share"],
+        {"best_epoch": a["best_epoch"], "best_val_loss": a["best_val_loss"], "plateau_epoch": a["plateau_epoch"],
+         "rise": a["rise_share"],
          "widening": a["widen"], "final_gap": a["final_gap"], "final_val_loss": a["final_val_loss"],
          "final_train_loss": a["final_train_loss"], "kind": "rise" if rise else "plateau"},
         "Keep the weights of the best epoch (early stopping / checkpoint); then regularise (weight decay, "
@@ -638,21 +651,19 @@ def check_gap(ctx: Context) -> list[Finding]:
     if a is not None:
         if a["rise_significant"]:
             val_state = f"val loss rising since epoch {a['best_epoch']:.0f}"
-        elif a["after"] >= 2:
-            val_state = f"val loss flat since epoch {a['best_epoch']:.0f}"
+        elif a["plateau"] >= 2:
+            val_state = f"val loss flat since epoch {a['plateau_epoch']:.0f}"
         else:
             val_state = "val loss still falling"
-    verdict_code = next((c for c in VERDICT_ORDER if c in ctx.found), None)
-    if verdict_code is None and any(f.code == "UNDERFITTING" for f in ctx.findings):
-        verdict_code = "UNDERFITTING"
+    verdict_code = verdict(ctx.findings)
     if verdict_code is not None:
-        verdict = VERDICT_WORDS[verdict_code]
+        words = VERDICT_WORDS[verdict_code]
     elif val_state == "val loss still falling" or (a is None and best >= n - 2 and n >= 3):
-        verdict = "still improving: no overfitting yet"
+        words = "still improving: no overfitting yet"
     else:
         material = MATERIAL_ACCURACY if name == "accuracy" else None
         small = (abs(gap[-1]) < material) if material is not None else (trend != "widening")
-        verdict = "small gap: healthy" if small else "a steady gap: healthy, nothing is diverging"
+        words = "small gap: healthy" if small else "a steady gap: healthy, nothing is diverging"
     fmt = ".2f" if name == "accuracy" else ".4g"
     parts = [f"{name}: train {train[-1]:{fmt}} vs val {val[-1]:{fmt}} at epoch {epochs[-1]:.0f}"]
     if best != n - 1:
@@ -661,16 +672,39 @@ def check_gap(ctx: Context) -> list[Finding]:
         parts.append(f"{trend} since epoch {since:.0f}")
     if val_state:
         parts.append(f"{'while ' if trend != 'steady' else ''}{val_state}")
-    message = ", ".join(parts[:2]) + (f" {parts[2]}" if len(parts) > 2 else "") + f": {verdict}"
+    message = ", ".join(parts[:2]) + (f" {parts[2]}" if len(parts) > 2 else "") + f": {words}"
     message += f"; best epoch {epochs[best]:.0f}."
     return [Finding(
         "GAP", "summary", message,
         {"metric": name, "train_last": float(train[-1]), "val_last": float(val[-1]), "gap_last": float(gap[-1]),
          "best_epoch": float(epochs[best]), "gap_at_best": float(gap[best]), "trend": trend,
-         "trend_since_epoch": since, "val_state": val_state, "verdict": verdict, "verdict_code": verdict_code},
+         "trend_since_epoch": since, "val_state": val_state, "verdict": words, "verdict_code": verdict_code},
         "Judge the model at its best epoch; the findings above say what to fix. A gap that widens while "
         "validation stalls is overfitting: stop early, regularise, or get more data.",
     )]
+
+
+def ordered_codes(findings: list[Finding]) -> list[str]:
+    """The warn/error codes (and UNDERFITTING) in verdict order, the first being the verdict.
+
+    VERDICT_ORDER, with one rule decided by the numbers: when OVERFITTING and POPULATION_SHIFT both stand,
+    OVERFITTING comes first if at least half of the final gap was built after validation stopped improving
+    (the widening), since that part is what overfitting explains.
+    """
+    present = {f.code for f in findings if f.severity in ("error", "warn") or f.code == "UNDERFITTING"}
+    order = [c for c in VERDICT_ORDER if c in present]
+    if {"OVERFITTING", "POPULATION_SHIFT"} <= present:
+        ev = next(f.evidence for f in findings if f.code == "OVERFITTING")
+        if ev.get("widening", 0.0) >= 0.5 * ev.get("final_gap", math.inf):
+            order.remove("OVERFITTING")
+            order.insert(order.index("POPULATION_SHIFT"), "OVERFITTING")
+    return order
+
+
+def verdict(findings: list[Finding]) -> str | None:
+    """The code the GAP line's verdict names (see ordered_codes), or None when nothing stands."""
+    order = ordered_codes(findings)
+    return order[0] if order else None
 
 
 @dataclass(frozen=True)

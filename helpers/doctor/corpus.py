@@ -8,7 +8,10 @@ labels were written by hand, from the numbers, before the doctor saw the log.
 Mapping from doctor codes to hand labels (``CODE_TO_LABEL``): each warn/error code names the label of the
 same name, except NOTHING_LEARNT and UNDERFITTING (info) → UNDERFITTING and DIVERGED → OTHER. A log with
 no such code is HEALTHY. The doctor's *primary verdict* is the label of its first code in
-``checks.VERDICT_ORDER`` (the order the GAP line uses), else HEALTHY.
+``checks.ordered_codes`` (VERDICT_ORDER, the order the GAP line's verdict uses), else HEALTHY.
+
+A file holding several appended runs is labelled by hand as a whole, so the doctor reads every run
+(``gap-doctor --all``) and the file's labels are the union, primary first in the same order.
 
 Agreement, precisely: a log agrees when the doctor's primary verdict is among its hand labels. A
 METRIC_INCONSISTENT false alarm is a log where the doctor reports METRIC_INCONSISTENT (anywhere, not only as
@@ -26,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from helpers.doctor.checks import CROSS_ENTROPY_LOSSES, LOSSES, VERDICT_ORDER, diagnose_history
+from helpers.doctor.checks import CROSS_ENTROPY_LOSSES, LOSSES, diagnose_history, ordered_codes
 from helpers.doctor.findings import Finding
-from helpers.doctor.readers import read_log
+from helpers.doctor.readers import read_runs
 
 CORPUS = Path(__file__).resolve().parents[2] / "tests" / "data" / "real_logs"
 LABELS = ("HEALTHY", "OVERFITTING", "UNDERFITTING", "VAL_NOISY", "VAL_AT_CHANCE", "STALE_NORM_STATS",
@@ -58,10 +61,11 @@ def loss_argument(loss: Any) -> str:
 
 
 def doctor_labels(findings: list[Finding]) -> list[str]:
-    """The hand-label vocabulary for the doctor's findings, primary verdict first (HEALTHY when none)."""
-    present = {f.code for f in findings if f.severity in ("error", "warn")}
-    present |= {f.code for f in findings if f.code == "UNDERFITTING"}
-    labels = list(dict.fromkeys(CODE_TO_LABEL[c] for c in VERDICT_ORDER if c in present))
+    """The hand-label vocabulary for the doctor's findings, primary verdict first (HEALTHY when none).
+
+    findings: of one run, or of every run of a file together.
+    """
+    labels = list(dict.fromkeys(CODE_TO_LABEL[c] for c in ordered_codes(findings)))
     return labels or ["HEALTHY"]
 
 
@@ -137,9 +141,10 @@ def evaluate_corpus(root: Path = CORPUS) -> CorpusResult:
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
-                h = read_log(path)
-                found = diagnose_history(h, loss=loss_argument(e.get("loss")), n_classes=n_classes)
-            row.update(detected=h.info.get("format"), doctor=doctor_labels(found),
+                runs = read_runs(path)
+                found = [f for h in runs for f in diagnose_history(h, loss=loss_argument(e.get("loss")),
+                                                                   n_classes=n_classes)]
+            row.update(detected=runs[-1].info.get("format"), runs=len(runs), doctor=doctor_labels(found),
                        gap=next((f.message for f in found if f.code == "GAP"), ""), error="")
         except ValueError as err:
             row.update(detected=None, doctor=["UNREADABLE"], gap="", error=str(err))
