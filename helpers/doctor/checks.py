@@ -501,7 +501,9 @@ def check_val_noise(ctx: Context) -> list[Finding]:
                 f"{s_val / s_train:.0f}× the training curve's jitter and as large as what the curves show "
                 f"(gap {gap:.3f}, improvement {improvement:.3f}): read the trend, not any single epoch.",
                 {"metric": name, "val_noise_sd": s_val, "train_noise_sd": s_train, "gap": gap,
-                 "val_improvement": improvement},
+                 "val_improvement": improvement,
+                 # the swing in the loss's own units (±2σ; σ is relative on the log scale)
+                 "swing": 2 * s_val * (float(np.exp(np.median(val))) if name == "loss" else 1.0)},
                 "Validate on more rows (or average over several evaluations); look for randomness reaching "
                 "validation and for a learning rate that is too high; pick checkpoints on a smoothed curve.",
             )]
@@ -515,28 +517,32 @@ def _overfit_analysis(ctx: Context) -> dict[str, Any] | None:
         return None
     epochs, train, val = got
     sv, st = smooth(val), smooth(train)
-    b = int(np.argmin(sv))
+    w = 5 if len(val) >= 15 else 3
+    # The smoothed curve finds the region of the best epoch; the raw values inside its window pick the epoch
+    # (the checkpoint one would keep).
+    m = int(np.argmin(sv))
+    lo = max(0, m - w // 2)
+    b = lo + int(np.argmin(val[lo : m + w // 2 + 1]))
     level = max(abs(float(sv[b])), 1e-12)
     s_val = max(noise_sigma(val), RESOLUTION * level)
     # Validation stopped improving at the first epoch whose smoothed value is within noise of the best (a
     # running median of w points has SD ≈ 1.25σ/√w); on a noisy plateau the minimum itself is a late dip.
-    w = 5 if len(val) >= 15 else 3
-    p = int(np.flatnonzero(sv <= sv[b] + Z * 1.25 * s_val / math.sqrt(w))[0])
+    p = min(b, int(np.flatnonzero(sv <= sv[m] + Z * 1.25 * s_val / math.sqrt(w))[0]))
     after, plateau = len(val) - 1 - b, len(val) - 1 - p
     k = max(2, after // 2)
     kp = max(2, plateau // 2)
     end_val, end_train = float(np.mean(val[-k:])), float(np.mean(train[-k:]))
     gap = val - train
     s_gap = max(noise_sigma(gap), RESOLUTION * level)
-    rise = end_val - float(sv[b])
+    rise = end_val - float(sv[m])
     end_gap = float(np.mean(gap[-kp:]))
     gap_at_plateau = float(sv[p]) - float(st[p])
     widen = end_gap - gap_at_plateau
     # A mean of k points minus a running median of w points: SD ≈ σ√(1/k + 1.25²/w).
     rise_sig = rise > Z * s_val * math.sqrt(1 / k + 1.5625 / w)
     widen_sig = widen > Z * s_gap * math.sqrt(1 / kp + 1.5625 / w)
-    still_learning = float(np.mean(train[-kp:])) < float(st[p]) - Z * max(noise_sigma(train),
-                                                                         RESOLUTION * level) / math.sqrt(kp)
+    train_noise = max(noise_sigma(train), RESOLUTION * abs(float(st[p])))
+    still_learning = float(np.mean(train[-kp:])) < float(st[p]) - Z * train_noise * math.sqrt(1 / kp + 1.5625 / w)
     return {"epochs": epochs, "best": b, "best_epoch": float(epochs[b]), "best_val_loss": float(sv[b]),
             "plateau_epoch": float(epochs[p]), "after": after, "plateau": plateau, "rise": rise,
             "gap_at_best": gap_at_plateau, "rise_share": rise / level, "widen": widen,
@@ -687,12 +693,18 @@ def check_gap(ctx: Context) -> list[Finding]:
 def ordered_codes(findings: list[Finding]) -> list[str]:
     """The warn/error codes (and UNDERFITTING) in verdict order, the first being the verdict.
 
-    VERDICT_ORDER, with one rule decided by the numbers: when OVERFITTING and POPULATION_SHIFT both stand,
-    OVERFITTING comes first if at least half of the final gap was built after validation stopped improving
-    (the widening), since that part is what overfitting explains.
+    VERDICT_ORDER, with two rules decided by the numbers, naming what explains more of the gap: OVERFITTING
+    comes before POPULATION_SHIFT if at least half of the final gap was built after validation stopped
+    improving (the widening); before a VAL_NOISY loss curve if the gap widened by more than the loss swings.
     """
     present = {f.code for f in findings if f.severity in ("error", "warn") or f.code == "UNDERFITTING"}
     order = [c for c in VERDICT_ORDER if c in present]
+    if {"OVERFITTING", "VAL_NOISY"} <= present:
+        noisy = next(f.evidence for f in findings if f.code == "VAL_NOISY" and f.severity == "warn")
+        ev = next(f.evidence for f in findings if f.code == "OVERFITTING")
+        if noisy.get("metric") == "loss" and noisy["swing"] < ev.get("widening", 0.0):
+            order.remove("OVERFITTING")  # the gap widened by more than the loss swings: overfitting leads
+            order.insert(order.index("VAL_NOISY"), "OVERFITTING")
     if {"OVERFITTING", "POPULATION_SHIFT"} <= present:
         ev = next(f.evidence for f in findings if f.code == "OVERFITTING")
         if ev.get("widening", 0.0) >= 0.5 * ev.get("final_gap", math.inf):
