@@ -124,9 +124,8 @@ def smooth(values: np.ndarray) -> np.ndarray:
     w = 5 if len(x) >= 15 else 3
     if len(x) < w:
         return x.copy()
-    from scipy.ndimage import median_filter
-
-    return median_filter(x, size=w, mode="nearest")
+    padded = np.pad(x, w // 2, mode="edge")  # the ends repeat their value, as scipy's mode="nearest"
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, w), axis=1)
 
 
 def _higher_is_better(name: str) -> bool:
@@ -152,14 +151,19 @@ class Context:
     def found(self) -> set[str]:
         return {f.code for f in self.findings if f.severity in ("error", "warn")}
 
+    def __post_init__(self) -> None:
+        # History stores lists; convert each column once, not at every check (100 000-epoch logs).
+        self.arrays = {k: self.history[k] for k in self.history.metrics}
+        self.all_epochs = self.history.epochs.astype(float)
+
     def col(self, name: str) -> np.ndarray | None:
-        if name not in self.history.metrics:
+        if name not in self.arrays:
             return None
-        return self.history[name][self.start : self.stop]
+        return self.arrays[name][self.start : self.stop]
 
     @property
     def epochs(self) -> np.ndarray:
-        return self.history.epochs[self.start : self.stop].astype(float)
+        return self.all_epochs[self.start : self.stop]
 
     def pair(self, *names: str) -> tuple[np.ndarray, ...] | None:
         """(epochs, columns...) over the rows where every named column is finite; None if one is missing."""
@@ -188,7 +192,7 @@ def check_diverged(ctx: Context) -> list[Finding]:
     at = int(np.flatnonzero(finite)[-1]) + 1
     if at < 2:
         return []
-    epochs = ctx.history.epochs[ctx.start : ctx.stop]
+    epochs = ctx.epochs
     ctx.stop = ctx.start + at
     return [Finding(
         "DIVERGED", "warn",
@@ -340,15 +344,16 @@ def _chance_band(chance: float, val_size: int | None) -> float:
 def _frozen_run(values: np.ndarray) -> tuple[int, int]:
     """(length, start) of the longest run of repeated values (to 1e-6: two different counts over n ≤ 10⁶ rows
     differ by at least 1/n, while float32 rounding of the same count differs by ~1e-7)."""
-    best, best_start, length, start = 1, 0, 1, 0
-    for i in range(1, len(values)):
-        if abs(values[i] - values[i - 1]) <= 1e-6:
-            length += 1
-        else:
-            length, start = 1, i
-        if length > best:
-            best, best_start = length, start
-    return best, best_start
+    if len(values) == 0:
+        return 0, 0
+    same = np.abs(np.diff(values)) <= 1e-6
+    # Runs of "same as the previous value": boundaries where `same` switches on and off.
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], same.astype(int), [0]])))
+    if not len(edges):
+        return 1, 0
+    starts, ends = edges[::2], edges[1::2]
+    k = int(np.argmax(ends - starts))
+    return int(ends[k] - starts[k]) + 1, int(starts[k])
 
 
 def _inferred_chance(ctx: Context) -> tuple[float | None, str]:

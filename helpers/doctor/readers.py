@@ -218,9 +218,11 @@ def detect_format(path: str | Path) -> str:
     data = _read_bytes(path)
     if _is_event_file(path, data):
         return "tensorboard"
-    text = _text(path, data).lstrip()
+    head = data[:65536]
+    head = head[: head.rfind(b"\n") + 1] or head  # whole lines, so no UTF-8 character is cut in two
+    text = _text(path, head if data[:2] not in (b"\xff\xfe", b"\xfe\xff") else data).lstrip()
     if text[:1] in "{[":
-        return "hf" if '"log_history"' in text[:200_000] else "keras_json"
+        return "hf" if '"log_history"' in text else "keras_json"
     header = _header(path, text)
     names = {_split_name(h)[2] for h in header}
     lowered = {h.strip().lower() for h in header}
@@ -270,19 +272,23 @@ def _table(path: Path, text: str) -> tuple[list[str], list[list[str]], list[int]
     sep, at = _layout(path, lines)
     rows = list(csv.reader(lines[at:], delimiter=sep))
     header = [h.strip() for h in rows[0]]
-    body, numbers = [], []
-    for i, row in enumerate(rows[1:], start=at + 2):
-        if len(row) != len(header):
-            if i == len(rows) + at and len(row) < len(header):  # the file was cut while writing its last row
-                continue
-            raise LogError(f"{path}, line {i}: {len(row)} fields, header has {len(header)}.")
-        body.append(row)
-        numbers.append(i)
+    body = rows[1:]
+    numbers = list(range(at + 2, at + 2 + len(body)))
+    widths = set(map(len, body))
+    bad = [i for i, row in enumerate(body) if len(row) != len(header)] if widths - {len(header)} else []
+    if bad and bad[-1] == len(body) - 1 and len(body[-1]) < len(header):  # cut while writing its last row
+        body, numbers, bad = body[:-1], numbers[:-1], bad[:-1]
+    if bad:
+        raise LogError(f"{path}, line {numbers[bad[0]]}: {len(body[bad[0]])} fields, header has {len(header)}.")
     return header, body, numbers
 
 
 def _numbers(path: Path, name: str, cells: Sequence[str], lines: Sequence[int]) -> np.ndarray:
     """Cells to floats; a blank cell is NaN (nothing logged), text raises LogError naming the line."""
+    try:
+        return np.array(cells, dtype=float)  # the common case: every cell a number
+    except ValueError:
+        pass
     try:
         return np.array([c if c.strip() else "nan" for c in cells], dtype=float)
     except ValueError:
@@ -299,13 +305,10 @@ def _segments(epoch: np.ndarray, *, repeats: bool = False) -> list[slice]:
 
     repeats: epochs repeat over rows (Lightning's step rows), so only a decrease starts a new run.
     """
-    finite = np.isfinite(epoch)
-    starts = [0]
-    last = -math.inf
-    for i in np.flatnonzero(finite):
-        if epoch[i] < last or (epoch[i] == last and not repeats):
-            starts.append(int(i))
-        last = epoch[i]
+    at = np.flatnonzero(np.isfinite(epoch))
+    step = np.diff(epoch[at])
+    new = at[1:][(step < 0) | ((step == 0) & (not repeats))]
+    starts = [0, *(int(i) for i in new)]
     return [slice(a, b) for a, b in zip(starts, [*starts[1:], len(epoch)], strict=True)]
 
 
@@ -317,13 +320,21 @@ def read_keras_csv(path: str | Path) -> list[History]:
         keep = [i for i, h in enumerate(header) if h not in header[:i]]
         header, body = [header[i] for i in keep], [[r[i] for i in keep] for r in body]
     # A repeated header row marks an appended run whose epochs may not restart (resumed with append=True).
-    breaks = {i for i, row in enumerate(body) if [c.strip() for c in row] == header}
-    keep = [i for i in range(len(body)) if i not in breaks]
-    columns = {name: _numbers(path, name, [body[i][j] for i in keep], [lines[i] for i in keep])
-               for j, name in enumerate(header)}
+    first = header[0]
+    breaks = {i for i, row in enumerate(body) if row[0] == first and [c.strip() for c in row] == header}
+    if breaks:
+        body = [row for i, row in enumerate(body) if i not in breaks]
+        lines = [line for i, line in enumerate(lines) if i not in breaks]
+    keep = range(len(body))
+    try:  # the common case, every cell a number: one conversion for the whole table
+        table = np.array(body, dtype=float).reshape(len(body), len(header))
+        columns = {name: table[:, j] for j, name in enumerate(header)}
+    except ValueError:
+        cells = list(zip(*body)) if body else [()] * len(header)  # one tuple per column
+        columns = {name: _numbers(path, name, cells[j], lines) for j, name in enumerate(header)}
     epoch = columns.pop("epoch", None)
     n = len(keep)
-    cut = sorted({sum(1 for k in keep if k < b) for b in breaks} - {0, n})
+    cut = sorted({b - sum(1 for c in breaks if c < b) for b in breaks} - {0, n})
     pieces = [slice(a, b) for a, b in zip([0, *cut], [*cut, n], strict=True)]
     runs = []
     for piece in pieces:
