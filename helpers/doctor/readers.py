@@ -423,7 +423,7 @@ def _json(path: Path) -> Any:
     try:
         return json.loads(text, parse_constant=lambda c: math.nan)
     except json.JSONDecodeError as err:
-        what = "truncated" if err.pos >= len(text.rstrip()) - 1 else "not valid"
+        what = "truncated" if text.rstrip()[-1:] not in ("}", "]") else "not valid"  # never closed: cut short
         raise LogError(f"{path}: {what} JSON ({err.msg} at line {err.lineno}, column {err.colno}).") from None
 
 
@@ -640,7 +640,7 @@ def read_runs(path: str | Path, *, format: str = "auto") -> list[History]:
     fmt = detect_format(path) if format == "auto" else format
     runs = READERS[fmt](path)
     if not runs:
-        raise LogError(f"{path}: no epochs in this {fmt} log.")
+        raise LogError(f"{path}: 0 epoch(s) logged in this {fmt} log; the doctor needs at least 2.")
     good, errors = [], []
     for h in runs:  # a run aborted after one epoch is skipped; the file fails only if no run is readable
         h.info["format"] = fmt
