@@ -104,7 +104,7 @@ def test_suppression_rules_between_findings():
               "val_loss": np.linspace(0.3, 0.2, 15), "val_accuracy": np.full(15, 0.1)}
     found = codes(diagnose_history(broken, n_classes=10))
     assert "METRIC_INCONSISTENT" in found and "VAL_AT_CHANCE" not in found  # not an accuracy: no chance check
-    assert [c.name for c in CHECKS][0] == "DIVERGED" and [c.name for c in CHECKS][-1] == "GAP"
+    assert CHECKS[0].name == "DIVERGED" and CHECKS[-1].name == "GAP"
     assert set(VERDICT_ORDER) <= {c.name for c in CHECKS}
 
 

@@ -90,7 +90,8 @@ def _write_events(folder: Path, run: str, tag: str, values, *, as_tensor: bool) 
     writer = EventFileWriter(str(folder / run))
     for step, v in enumerate(values):
         if as_tensor:
-            meta = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
+            plugin = summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")
+            meta = summary_pb2.SummaryMetadata(plugin_data=plugin)
             value = summary_pb2.Summary.Value(tag=tag, tensor=tensor_util.make_tensor_proto(float(v)), metadata=meta)
         else:
             value = summary_pb2.Summary.Value(tag=tag, simple_value=float(v))
@@ -143,8 +144,9 @@ def test_a_title_line_above_the_header_is_skipped(tmp_path):
 
 def test_as_history_accepts_keras_history_dicts_and_history_objects():
     class KerasHistory:  # the two attributes keras.callbacks.History has
-        history = {"loss": [1.0, 0.5], "acc": [0.5, 0.7], "val_loss": [1.1, 0.9], "val_acc": [0.4, 0.6]}
-        epoch = [4, 5]
+        def __init__(self) -> None:
+            self.history = {"loss": [1.0, 0.5], "acc": [0.5, 0.7], "val_loss": [1.1, 0.9], "val_acc": [0.4, 0.6]}
+            self.epoch = [4, 5]
 
     h = as_history(KerasHistory())
     assert h.epoch_numbers == [5, 6] and h["accuracy"].tolist() == [0.5, 0.7]
@@ -174,9 +176,9 @@ def test_a_100_000_epoch_log_reads_and_diagnoses_within_a_second(tmp_path):
 
     n = 100_000
     e = np.arange(n)
+    t = 1 / (1 + e / 100)
     rows = ["epoch,loss,accuracy,val_loss,val_accuracy"] + [
-        f"{i},{1 / (1 + i / 100):.6f},{1 - 0.5 / (1 + i / 100):.6f},{1.1 / (1 + i / 150):.6f},{0.9 - 0.4 / (1 + i / 100):.6f}"
-        for i in e]
+        f"{i},{a:.6f},{1 - a / 2:.6f},{1.1 / (1 + i / 150):.6f},{0.9 - 0.4 * a:.6f}" for i, a in zip(e, t, strict=True)]
     path = tmp_path / "long.csv"
     path.write_text("\n".join(rows))
     start = time.perf_counter()

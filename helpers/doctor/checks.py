@@ -256,7 +256,7 @@ def check_stale_norm_stats(ctx: Context) -> list[Finding]:
     got = _ratio(ctx)
     if got is None or len(got[0]) < 3:
         return []
-    epochs, train, val, ratio = got
+    epochs, _, val, ratio = got
     high = ratio >= EARLY_RATIO
     # Stale statistics are stale from the start: the high phase includes one of the first STALE_START epochs
     # (the first epoch's training loss is an average over an epoch of learning and may hide it).
@@ -536,7 +536,7 @@ def _overfit_analysis(ctx: Context) -> dict[str, Any] | None:
     after, plateau = len(val) - 1 - b, len(val) - 1 - p
     k = max(2, after // 2)
     kp = max(2, plateau // 2)
-    end_val, end_train = float(np.mean(val[-k:])), float(np.mean(train[-k:]))
+    end_val = float(np.mean(val[-k:]))
     gap = val - train
     s_gap = max(noise_sigma(gap), RESOLUTION * level)
     rise = end_val - float(sv[m])
@@ -602,7 +602,7 @@ def check_underfitting(ctx: Context) -> list[Finding]:
     got = ctx.pair("loss")
     if got is None or len(got[0]) < 3:
         return []
-    epochs, train = got
+    _, train = got
     if train[0] <= 0 or np.any(train < 0):
         return []
     k = max(2, len(train) // 3)

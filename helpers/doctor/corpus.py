@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers.doctor.checks import CROSS_ENTROPY_LOSSES, LOSSES, diagnose_history, ordered_codes
+from helpers.doctor.checks import LOSSES, diagnose_history, ordered_codes
 from helpers.doctor.findings import Finding
 from helpers.doctor.readers import read_runs
 

@@ -15,6 +15,7 @@ import numpy as np
 from helpers.doctor.checks import MATERIAL_ACCURACY, MODE_GAP_ACCURACY, MODE_GAP_RATIO
 from helpers.doctor.findings import Finding
 
+
 def _framework(model: Any) -> str:
     module = type(model).__module__
     for cls in type(model).__mro__:

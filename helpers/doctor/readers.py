@@ -330,7 +330,7 @@ def read_keras_csv(path: str | Path) -> list[History]:
         table = np.array(body, dtype=float).reshape(len(body), len(header))
         columns = {name: table[:, j] for j, name in enumerate(header)}
     except ValueError:
-        cells = list(zip(*body)) if body else [()] * len(header)  # one tuple per column
+        cells = list(zip(*body, strict=True)) if body else [()] * len(header)  # one tuple per column
         columns = {name: _numbers(path, name, cells[j], lines) for j, name in enumerate(header)}
     epoch = columns.pop("epoch", None)
     n = len(keep)
