@@ -250,8 +250,9 @@ def _ratio(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
 def check_stale_norm_stats(ctx: Context) -> list[Finding]:
     """STALE_NORM_STATS: val ≥ EARLY_RATIO × train in the first epochs, then a collapse of that ratio.
 
-    The ratio falls by EARLY_RATIO within COLLAPSE_WINDOW epochs (training loss alone cannot do that) and
-    stays down: BatchNorm's moving statistics caught up.
+    Within COLLAPSE_WINDOW epochs the ratio falls by EARLY_RATIO (training loss alone cannot do that) and
+    stays down, or (high from the first epoch) falls back below 2 and stays there: BatchNorm's moving
+    statistics caught up.
     """
     got = _ratio(ctx)
     if got is None or len(got[0]) < 3:
@@ -270,7 +271,12 @@ def check_stale_norm_stats(ctx: Context) -> list[Finding]:
         for j in range(i + 1, len(ratio)):
             if epochs[j] - epochs[i] > COLLAPSE_WINDOW:
                 break
-            if ratio[i] / max(ratio[j], 1e-12) >= EARLY_RATIO and np.median(ratio[j:]) * EARLY_RATIO <= ratio[i]:
+            after = float(np.median(ratio[j:]))
+            # The excess disappears: the ratio falls by the factor that made it abnormal and stays down, or,
+            # high from the very first epoch, it falls back into the normal range (below 2, where
+            # POPULATION_SHIFT's "stays" begins).
+            fell = ratio[i] / max(ratio[j], 1e-12) >= EARLY_RATIO and after * EARLY_RATIO <= ratio[i]
+            if fell or (i == 0 and ratio[j] < 2.0 and after < 2.0):
                 start = int(np.flatnonzero(ctx.epochs == epochs[j])[0])
                 ctx.start += start
                 return [Finding(
@@ -296,7 +302,8 @@ def check_population_shift(ctx: Context) -> list[Finding]:
     (b) While training loss falls to 1/EARLY_RATIO of its start (too early for overfitting to open a gap;
     validation normally follows), validation recovers less than half of what training gained, and the ratio
     is ≥ 2 there and after; validation either never improved on its first epoch or was already ≥ 2× training
-    at its best epoch (so the gap was there before any overfitting). Not on a VAL_NOISY curve.
+    at its best epoch (so the gap was there before any overfitting), and its best epoch is not in the last
+    third (it stopped following). Not on a VAL_NOISY curve.
     """
     if "STALE_NORM_STATS" in ctx.found:
         return []
@@ -313,10 +320,12 @@ def check_population_shift(ctx: Context) -> list[Finding]:
     else:
         fallen = np.flatnonzero(train <= train[0] / EARLY_RATIO)
         best = int(np.argmin(smooth(val)))
-        if not len(fallen) or (best > 0 and ratio[best] < 2.0) or "VAL_NOISY" in ctx.found:
+        still_improving = best >= len(val) - max(1, len(val) // 3)
+        if not len(fallen) or (best > 0 and ratio[best] < 2.0) or "VAL_NOISY" in ctx.found or still_improving:
             # Validation that improved and was close to training at its best epoch comes from the same
-            # population: a gap that opens after it is overfitting. And a noisy validation curve cannot show
-            # "never followed" with single epochs.
+            # population: a gap that opens after it is overfitting. A validation still reaching its best in
+            # the last third of the run is following training, only more slowly. And a noisy validation
+            # curve cannot show "never followed" with single epochs.
             return []
         e = int(fallen[0])
         gain_share = float((val[0] - val[e]) / max(train[0] - train[e], 1e-12))
@@ -595,12 +604,13 @@ def check_overfitting(ctx: Context) -> list[Finding]:
 
 
 def check_underfitting(ctx: Context) -> list[Finding]:
-    """UNDERFITTING (info): training loss is identical every epoch, or (for a loss with a floor at 0) kept more
-    than UNDERFIT_SHARE of its first epoch's value and is flat."""
+    """UNDERFITTING (info): training loss ends above UNDERFIT_SHARE × ln K (a single-label cross-entropy with a
+    known class count), is identical every epoch, or (a loss with a floor at 0) kept more than UNDERFIT_SHARE
+    of its first epoch's value and is flat."""
     if ctx.found:
         return []
     got = ctx.pair("loss")
-    if got is None or len(got[0]) < 3:
+    if got is None or len(got[0]) < 2:
         return []
     _, train = got
     if train[0] <= 0 or np.any(train < 0):
@@ -611,6 +621,18 @@ def check_underfitting(ctx: Context) -> list[Finding]:
     recent_fall = float(np.mean(train[-2 * k : -k]) - end) if len(train) >= 2 * k else float(train[0] - end)
     flat = recent_fall <= Z * level_noise
     frozen = float(np.ptp(train)) <= RESOLUTION * abs(end)
+    chance = ctx.chance if ctx.chance is not None else ctx.notes.get("chance")
+    single_label = ctx.loss in ("categorical_crossentropy", "sparse_categorical_crossentropy") or (
+        ctx.loss == "binary_crossentropy" and (ctx.n_classes or 2) <= 2)
+    untrained = -math.log(chance) if chance and single_label else None  # an untrained classifier scores ln K
+    if untrained is not None and end >= UNDERFIT_SHARE * untrained:
+        return [Finding(
+            "UNDERFITTING", "info",
+            f"training loss ends at {end:.4g}, {100 * end / untrained:.0f}% of ln {1 / chance:.0f} = {untrained:.3f}, "
+            "the loss of a classifier that learnt nothing: the model has not fit its own training data.",
+            {"final_train_loss": end, "untrained_loss": untrained, "chance": chance},
+            "Add capacity or features, train longer or with a better learning rate; check the inputs are informative.",
+        )]
     if flat and (frozen or (ctx.loss in ZERO_FLOOR_LOSSES and end >= UNDERFIT_SHARE * train[0])):
         return [Finding(
             "UNDERFITTING", "info",
