@@ -122,3 +122,16 @@ def test_live_doctor_never_prints_the_gap_line():
     for i in range(5):
         live.update({"loss": 1.0 / (i + 1), "val_loss": 1.1 / (i + 1)})
     assert printed == []
+
+
+def test_a_small_val_set_that_repeats_values_everywhere_is_not_frozen():
+    # 25 validation rows: accuracy moves in steps of 0.04 and this log repeats a value 2 epochs in 3, so a
+    # run of 7 equal values is its habit ((2/3)^6 ≈ 0.09 > 1/32), not a constant prediction.
+    val = np.repeat([0.72, 0.76, 0.72, 0.80, 0.76, 0.80, 0.84, 0.80, 0.84, 0.80, 0.84, 0.80], 3).astype(float)
+    val[12:19] = 0.76
+    n = len(val)
+    h = {"loss": np.linspace(1.0, 0.2, n), "accuracy": np.linspace(0.5, 0.95, n),
+         "val_loss": np.linspace(1.0, 0.7, n), "val_accuracy": val}
+    assert "VAL_AT_CHANCE" not in codes(diagnose_history(h, loss="other"))
+    h["val_accuracy"] = np.full(n, 0.76)  # the same value every epoch while training climbs: frozen
+    assert "VAL_AT_CHANCE" in codes(diagnose_history(h, loss="other"))

@@ -79,6 +79,7 @@ UNDERFIT_SHARE = 0.5
 # consecutive epochs with probability q ≤ 1/2 for any val set of more than a handful of rows, so 5 repeats
 # in a row (6 equal values) happen by chance with p ≤ 1/32 — and only if training moves meanwhile.
 FROZEN_REPEATS = 6
+FROZEN_P = 1 / 32
 # An untrained K-class classifier scores cross-entropy ln K; a first-epoch val loss within this share of
 # ln K for an integer K names the class count when none is given.
 LN_K_TOLERANCE = 0.05
@@ -388,7 +389,13 @@ def check_val_at_chance(ctx: Context) -> list[Finding]:
     if not 0.0 < val[at] < 1.0:  # a constant prediction scores its class's share, strictly between 0 and 1
         run = 0
     train_noise = max(noise_sigma(train), RESOLUTION)
-    if run >= FROZEN_REPEATS:
+    # How often this log repeats a value outside the run (Laplace's rule; 1/2 with nothing to go on): a small
+    # val set repeats often, so its runs must be longer before they are exceptional (q^(run−1) ≤ 1/32).
+    pairs = np.abs(np.diff(val)) <= 1e-6
+    outside = np.ones(len(pairs), dtype=bool)
+    outside[at : at + run - 1] = False
+    q = (int(pairs[outside].sum()) + 1) / (int(outside.sum()) + 2)
+    if run >= FROZEN_REPEATS and q ** (run - 1) <= FROZEN_P:
         moved = float(np.ptp(train[at : at + run]))
         if moved > Z * train_noise and moved >= MATERIAL_ACCURACY / 2:
             return [Finding(
@@ -397,6 +404,7 @@ def check_val_at_chance(ctx: Context) -> list[Finding]:
                 f"{epochs[at]:.0f}) while training accuracy moved {moved:.3f}: the model predicts one class for "
                 f"every validation sample, so {val[at]:.3f} is that class's share (chance/majority).",
                 {"frozen_value": float(val[at]), "frozen_epochs": run, "from_epoch": float(epochs[at]),
+                 "repeat_rate_elsewhere": q,
                  "train_accuracy_moved": moved, "chance": float(val[at]), "chance_from": "frozen value"},
                 "A constant prediction: check the output layer (activation and units match the loss), the label "
                 "encoding, the learning rate (too high kills ReLUs), class imbalance (weight or resample).",
