@@ -116,3 +116,10 @@ def test_python_m_helpers_doctor_still_works():
     out = subprocess.run([sys.executable, "-m", "helpers.doctor", str(FIXTURES / "keras_history.json")],
                          capture_output=True, text=True, cwd=ROOT)
     assert out.returncode in (0, 1) and "GAP summary" in out.stdout and out.stderr == ""
+
+
+def test_importing_the_doctor_imports_no_framework():
+    code = ("import sys, helpers.doctor, helpers.doctor.corpus; "
+            "print(sorted(m for m in ('tensorflow', 'torch', 'keras', 'tensorboard') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]", out.stderr
