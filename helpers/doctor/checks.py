@@ -14,11 +14,13 @@ rules between findings are written out here, once:
    cannot show that validation "never followed").
 5. VAL_AT_CHANCE before NOTHING_LEARNT; NOTHING_LEARNT (train at chance too) suppresses OVERFITTING and
    UNDERFITTING (it says more than either).
-6. OVERFITTING and VAL_NOISY may both stand (swings and a widening gap are separate facts), but the GAP
-   verdict names the noise first, because a noisy curve cannot date its own best epoch.
+6. OVERFITTING, POPULATION_SHIFT and VAL_NOISY may stand together (they are separate facts); the verdict
+   (``ordered_codes``) follows VERDICT_ORDER, except that OVERFITTING leads when the numbers say it
+   explains more of the gap: at least half of the final gap built after validation stopped improving
+   (before POPULATION_SHIFT), a widening larger than the loss's swings (before VAL_NOISY).
 7. UNDERFITTING (info) only when nothing above explains the curves.
-8. GAP last: one summary line on every log with a train and a val curve; its verdict is the first warn or
-   error finding in ``VERDICT_ORDER``, else what the gap itself says.
+8. GAP last: one summary line on every log with a train and a val curve; its verdict is the first code of
+   ``ordered_codes``, else what the gap itself says.
 
 Thresholds come from two principles, stated beside each constant: the binomial noise of an accuracy
 measured on ``val_size`` rows, and the log's own epoch-to-epoch jitter (``noise_sigma``).
@@ -66,18 +68,25 @@ SHIFT_RATIO = EARLY_RATIO
 # The collapse of stale statistics happens within a few epochs (moving averages with momentum 0.99 over
 # 50–500 steps an epoch catch up in 1–4 epochs); a slower fall is ordinary learning.
 COLLAPSE_WINDOW = 4
+# Stale statistics are stale from the start; the first epoch's training loss (an average over an epoch of
+# learning) can hide it for an epoch or two, so the high phase must begin in the first 3 epochs.
 STALE_START = 3
+# Below twice the training loss a validation loss is an ordinary gap; from EARLY_RATIO on it is abnormal;
+# in between, a shift must persist (and a stale collapse must come back below it).
+NORMAL_RATIO = 2.0
 # An accuracy difference is material at 2 binomial SEs of a typical validation set (p = 0.8, n = 256:
 # SE = 0.025): smaller gaps and swings are what another seed or split gives. Used when val_size is unknown.
 MATERIAL_ACCURACY = 0.05
 SMALL_VAL_SE = MATERIAL_ACCURACY / 2  # a val set whose binomial SE exceeds this cannot separate fixes
 NOISE_FACTOR = Z
-# Underfitting: a model that has not removed half of its own first-epoch training loss has not fit its data
-# (for cross-entropy the first epoch starts at ln K; a network that fits drives it down many-fold).
+# Underfitting: a model whose training loss still holds half of ln K (what a classifier that learnt nothing
+# scores), or half of its own first epoch's value (any loss with a floor at 0), has not fit its data; a
+# network that fits drives it down many-fold.
 UNDERFIT_SHARE = 0.5
 # A constant prediction repeats the same accuracy exactly. A model that still changes repeats a value on
-# consecutive epochs with probability q ≤ 1/2 for any val set of more than a handful of rows, so 5 repeats
-# in a row (6 equal values) happen by chance with p ≤ 1/32 — and only if training moves meanwhile.
+# consecutive epochs with some probability q, measured on the log itself outside the run (1/2 with nothing
+# to measure); a run of r equal values is a freeze when q^(r−1) ≤ FROZEN_P = 1/32 (and r ≥ 6, i.e. ≤ 1/32
+# even at q = 1/2) while training accuracy moves.
 FROZEN_REPEATS = 6
 FROZEN_P = 1 / 32
 # An untrained K-class classifier scores cross-entropy ln K; a first-epoch val loss within this share of
@@ -147,6 +156,8 @@ class Context:
     start: int = 0  # first row the checks look at (after a stale-statistics collapse)
     stop: int | None = None  # one past the last row (before a divergence)
     notes: dict[str, Any] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(init=False)
+    all_epochs: np.ndarray = field(init=False)
 
     @property
     def found(self) -> set[str]:
@@ -225,7 +236,8 @@ def check_metric_consistency(ctx: Context) -> list[Finding]:
         findings.append(Finding(
             "METRIC_INCONSISTENT", "error",
             f"{split} accuracy {acc[worst]:.4f} is impossible at loss {loss[worst]:.4f} (epoch "
-            f"{epochs[worst]:.0f}): cross-entropy L allows no accuracy below 1 − L/ln 2 = {floor[worst]:.4f}.",
+            f"{epochs[worst]:.0f}): cross-entropy L allows no accuracy below "
+            f"{'1 − L/ln 2' if labels == 1 else f'1 − {labels}·L/ln 2'} = {floor[worst]:.4f}.",
             {"split": split, "epochs_inconsistent": len(bad), "epochs_logged": len(epochs),
              "epoch": float(epochs[worst]), "loss": float(loss[worst]), "accuracy": float(acc[worst]),
              "accuracy_floor": float(floor[worst])},
@@ -277,7 +289,7 @@ def check_stale_norm_stats(ctx: Context) -> list[Finding]:
             # high from the very first epoch, it falls back into the normal range (below 2, where
             # POPULATION_SHIFT's "stays" begins).
             fell = ratio[i] / max(ratio[j], 1e-12) >= EARLY_RATIO and after * EARLY_RATIO <= ratio[i]
-            if fell or (i == 0 and ratio[j] < 2.0 and after < 2.0):
+            if fell or (i == 0 and ratio[j] < NORMAL_RATIO and after < NORMAL_RATIO):
                 start = int(np.flatnonzero(ctx.epochs == epochs[j])[0])
                 ctx.start += start
                 return [Finding(
@@ -322,7 +334,7 @@ def check_population_shift(ctx: Context) -> list[Finding]:
         fallen = np.flatnonzero(train <= train[0] / EARLY_RATIO)
         best = int(np.argmin(smooth(val)))
         still_improving = best >= len(val) - max(1, len(val) // 3)
-        if not len(fallen) or (best > 0 and ratio[best] < 2.0) or "VAL_NOISY" in ctx.found or still_improving:
+        if not len(fallen) or (best > 0 and ratio[best] < NORMAL_RATIO) or "VAL_NOISY" in ctx.found or still_improving:
             # Validation that improved and was close to training at its best epoch comes from the same
             # population: a gap that opens after it is overfitting. A validation still reaching its best in
             # the last third of the run is following training, only more slowly. And a noisy validation
@@ -331,7 +343,7 @@ def check_population_shift(ctx: Context) -> list[Finding]:
         e = int(fallen[0])
         gain_share = float((val[0] - val[e]) / max(train[0] - train[e], 1e-12))
         after = float(np.median(ratio[e:]))
-        if not (gain_share < 0.5 and ratio[e] >= 2.0 and after >= 2.0):
+        if not (gain_share < 0.5 and ratio[e] >= NORMAL_RATIO and after >= NORMAL_RATIO):
             return []
         evidence.update(early_epoch=float(epochs[e]), val_gain_share=gain_share, ratio_at_best=float(ratio[best]),
                         ratio_at_early_epoch=float(ratio[e]), median_ratio_after=after)
