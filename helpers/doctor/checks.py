@@ -607,6 +607,11 @@ def check_overfitting(ctx: Context) -> list[Finding]:
                and a["widen"] >= WIDEN_SHARE * a["gap_at_best"])
     if not (rise or plateau):
         return []
+    extra = {}
+    if acc is not None and len(acc[0]):  # the same story in accuracy, for --explain
+        at_best = int(np.argmin(np.abs(acc[0] - a["best_epoch"])))
+        extra = {"accuracy_gap_at_best": float(acc[1][at_best] - acc[2][at_best]),
+                 "accuracy_gap_final": float(np.mean((acc[1] - acc[2])[-3:]))}
     how = (f"has risen {100 * a['rise_share']:.0f}% since" if rise else
            f"has been flat within its noise since epoch {a['plateau_epoch']:.0f} (now {a['final_val_loss']:.4g}), "
            f"while the gap to training widened by {a['widen']:.3g}")
@@ -617,7 +622,7 @@ def check_overfitting(ctx: Context) -> list[Finding]:
         {"best_epoch": a["best_epoch"], "best_val_loss": a["best_val_loss"], "plateau_epoch": a["plateau_epoch"],
          "rise": a["rise_share"],
          "widening": a["widen"], "final_gap": a["final_gap"], "final_val_loss": a["final_val_loss"],
-         "final_train_loss": a["final_train_loss"], "kind": "rise" if rise else "plateau"},
+         "final_train_loss": a["final_train_loss"], "kind": "rise" if rise else "plateau", **extra},
         "Keep the weights of the best epoch (early stopping / checkpoint); then regularise (weight decay, "
         "dropout, augmentation), shrink the model, or get more data.",
     )]
@@ -692,14 +697,20 @@ def check_gap(ctx: Context) -> list[Finding]:
     trend, since = "steady", None
     if n >= 4:
         s_gap = max(noise_sigma(gap), RESOLUTION * max(abs(float(np.median(val))), 1e-12))
-        lo = int(np.argmin(sg[:-1]))
-        hi = int(np.argmax(sg[:-1]))
-        k = max(2, (n - 1 - lo) // 3)
-        end_gap = float(np.mean(gap[-k:]))
-        if end_gap - sg[lo] > Z * s_gap * math.sqrt(1 + 1 / k) and lo < n - 2:
+        w = 5 if n >= 15 else 3
+        band = Z * 1.25 * s_gap / math.sqrt(w)  # a running median's noise (see _overfit_analysis)
+        # Widening since the last epoch at which the gap was as small as it ever got (within noise), so
+        # an epoch-1 gap below zero (training loss averaged over a learning epoch) does not date it.
+        lo = int(np.flatnonzero(sg[:-1] <= sg[:-1].min() + band)[-1])
+        hi = int(np.flatnonzero(sg[:-1] >= sg[:-1].max() - band)[-1])
+        k = max(2, (n - 1 - lo) // 2)
+        sd = s_gap * math.sqrt(1 / k + 1.5625 / w)
+        if float(np.mean(gap[-k:])) - sg[lo] > Z * sd and lo < n - 2:
             trend, since = "widening", float(epochs[lo])
-        elif sg[hi] - end_gap > Z * s_gap * math.sqrt(1 + 1 / k) and hi < n - 2:
-            trend, since = "narrowing", float(epochs[hi])
+        else:
+            k = max(2, (n - 1 - hi) // 2)
+            if sg[hi] - float(np.mean(gap[-k:])) > Z * s_gap * math.sqrt(1 / k + 1.5625 / w) and hi < n - 2:
+                trend, since = "narrowing", float(epochs[hi])
     val_state = ""
     if a is not None:
         if a["rise_significant"]:
@@ -741,8 +752,10 @@ def ordered_codes(findings: list[Finding]) -> list[str]:
     """The warn/error codes (and UNDERFITTING) in verdict order, the first being the verdict.
 
     VERDICT_ORDER, with two rules decided by the numbers, naming what explains more of the gap: OVERFITTING
-    comes before POPULATION_SHIFT if at least half of the final gap was built after validation stopped
-    improving (the widening); before a VAL_NOISY loss curve if the gap widened by more than the loss swings.
+    comes before POPULATION_SHIFT if at least half of the final loss gap was built after validation stopped
+    improving; before a VAL_NOISY loss curve if the gap widened by more than the loss swings. (Measured in
+    accuracy instead, the corpus agreed less: a shifted validation's accuracy gap is there from the start
+    while its loss gap keeps growing.)
     """
     present = {f.code for f in findings if f.severity in ("error", "warn") or f.code == "UNDERFITTING"}
     order = [c for c in VERDICT_ORDER if c in present]
