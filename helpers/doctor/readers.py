@@ -600,8 +600,12 @@ def read_tensorboard(path: str | Path) -> list[History]:
             keyed[name][key(step)] = points[step]
     xs = sorted({x for points in keyed.values() for x in points})
     metrics = {name: [points.get(x, math.nan) for x in xs] for name, points in keyed.items()}
-    epochs = [x + 1 for x in xs] if epoch_of_step or (xs and xs[0] >= 0 and len(xs) < 100_000) else None
-    return [_history(metrics, epochs, {"format": "tensorboard"})]
+    info: dict[str, Any] = {"format": "tensorboard"}
+    if epoch_of_step or xs == list(range(xs[0], xs[0] + len(xs))):
+        epochs = [x + 1 for x in xs]  # 0-based epochs (Keras' step is the epoch; Lightning's epoch scalar)
+    else:
+        epochs, info["x"] = list(xs), "step"  # global steps: kept as they are, not renamed epochs
+    return [_history(metrics, epochs, info)]
 
 
 # --- entry points -----------------------------------------------------------------------------------------
