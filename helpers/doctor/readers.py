@@ -218,12 +218,11 @@ def detect_format(path: str | Path) -> str:
     data = _read_bytes(path)
     if _is_event_file(path, data):
         return "tensorboard"
-    head = data[:65536]
-    head = head[: head.rfind(b"\n") + 1] or head  # whole lines, so no UTF-8 character is cut in two
-    text = _text(path, head if data[:2] not in (b"\xff\xfe", b"\xfe\xff") else data).lstrip()
+    text = _text(path, data).lstrip()
     if text[:1] in "{[":
         return "hf" if '"log_history"' in text else "keras_json"
-    header = _header(path, text)
+    head = text[:65536]
+    header = _header(path, head[: head.rfind("\n") + 1] or head)  # the first lines decide the layout
     names = {_split_name(h)[2] for h in header}
     lowered = {h.strip().lower() for h in header}
     if "step" in lowered and ("epoch" in lowered or names & {"epoch", "step"}):
