@@ -231,6 +231,9 @@ def main() -> int:
         f"`import helpers`: {imp * 1000:.0f} ms (imports neither TensorFlow nor PyTorch).",
         "",
     ]
+    from helpers.doctor.corpus import agreement_table  # the doctor on real public logs (tests/data/real_logs)
+
+    lines += ["## Doctor", "", agreement_table(), ""]
     lines += kept_robust_section()
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("\n".join(lines))

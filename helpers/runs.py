@@ -97,18 +97,26 @@ class History:
 
     ``metrics`` holds one list per name, one value per epoch; ``arrays`` holds
     anything else a plot needs (per-class accuracy, a BN channel trace);
-    ``info`` holds JSON scalars (timings, sizes, measured facts).
+    ``info`` holds JSON scalars (timings, sizes, measured facts);
+    ``epoch_numbers`` the 1-based epoch of each row (default 1..n; a resumed
+    log starts later, a sparse one skips).
     """
 
     metrics: dict[str, list[float]]
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    epoch_numbers: list[int] | None = None
 
     def __post_init__(self) -> None:
         lengths = {len(v) for v in self.metrics.values()}
         if len(lengths) > 1:
             raise ValueError(f"every metric needs one value per epoch; got lengths {sorted(lengths)}.")
         self.metrics = {k: [float(x) for x in v] for k, v in self.metrics.items()}
+        if self.epoch_numbers is None:
+            self.epoch_numbers = list(range(1, self.n_epochs + 1))
+        self.epoch_numbers = [int(e) for e in self.epoch_numbers]
+        if len(self.epoch_numbers) != self.n_epochs:
+            raise ValueError(f"epoch_numbers has {len(self.epoch_numbers)} numbers for {self.n_epochs} epochs.")
 
     @property
     def n_epochs(self) -> int:
@@ -117,7 +125,7 @@ class History:
     @property
     def epochs(self) -> np.ndarray:
         """Epoch numbers, 1-based as Keras prints them."""
-        return np.arange(1, self.n_epochs + 1)
+        return np.asarray(self.epoch_numbers, dtype=int)
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self.metrics:
@@ -133,6 +141,7 @@ class History:
         return (
             self.metrics == other.metrics
             and self.info == other.info
+            and self.epoch_numbers == other.epoch_numbers
             and self.arrays.keys() == other.arrays.keys()
             and all(np.array_equal(self.arrays[k], other.arrays[k]) for k in self.arrays)
         )
@@ -144,11 +153,11 @@ class History:
     def to_csv(self, path: str | Path, epochs: Sequence[int] | None = None) -> Path:
         """Write a Keras ``CSVLogger``-style file (0-based ``epoch`` column).
 
-        epochs: 1-based epoch numbers when they are not 1, 2, 3 … (a log that printed every 50th).
+        epochs: 1-based epoch numbers, when not ``epoch_numbers`` (a log that printed every 50th).
         """
         path = Path(path)
         names = list(self.metrics)
-        numbers = list(epochs) if epochs is not None else list(range(1, self.n_epochs + 1))
+        numbers = list(epochs) if epochs is not None else list(self.epoch_numbers)
         if len(numbers) != self.n_epochs:
             raise ValueError(f"epochs has {len(numbers)} numbers for {self.n_epochs} logged epochs.")
         lines = [",".join(["epoch", *names])]
@@ -161,6 +170,8 @@ class History:
         """Write ``history.json`` and ``arrays.npz`` into ``folder``."""
         folder.mkdir(parents=True, exist_ok=True)
         doc = {"format": 1, "metrics": self.metrics, "info": self.info}
+        if self.epoch_numbers != list(range(1, self.n_epochs + 1)):  # only when not default: old entries load
+            doc["epoch_numbers"] = self.epoch_numbers
         (folder / "history.json").write_text(json.dumps(doc, allow_nan=True))
         np.savez(folder / "arrays.npz", **self.arrays)
 
@@ -172,7 +183,8 @@ class History:
             raise ValueError("not a Gap Clinic history (format 1)")
         with np.load(folder / "arrays.npz", allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
-        return cls(metrics=doc["metrics"], arrays=arrays, info=doc.get("info", {}))
+        return cls(metrics=doc["metrics"], arrays=arrays, info=doc.get("info", {}),
+                   epoch_numbers=doc.get("epoch_numbers"))
 
 
 def library_versions(framework: str) -> dict[str, str]:

@@ -69,8 +69,8 @@ def test_doctor_flags_the_bugs_and_not_the_fixes(each_seed_runs):
 
 def test_forum_log_plotted_numbers_match_the_committed_csv():
     log = doctor.read_log(case.FORUM_LOG)
-    assert np.allclose(log.columns["loss"], case.FORUM["loss"])
-    assert np.allclose(log.columns["accuracy"], case.FORUM["accuracy"])
+    assert np.allclose(log["loss"], case.FORUM["loss"])
+    assert np.allclose(log["accuracy"], case.FORUM["accuracy"])
     assert np.allclose(log.epochs, case.FORUM["epoch"])
 
 

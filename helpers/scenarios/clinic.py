@@ -83,7 +83,7 @@ def _forum() -> History:
     from helpers.doctor import read_log
 
     curves = read_log(FORUM_LOG)
-    return History(metrics={k: curves.columns[k] for k in LOG_COLUMNS})
+    return History(metrics={k: curves[k] for k in LOG_COLUMNS})
 
 
 E = frozenset
@@ -217,7 +217,7 @@ def draw_patient(fig, patient_id: str) -> None:
 
     p = BY_ID[check_id(patient_id)]
     curves = read_log(p.log)
-    history = History(metrics={k: curves.columns[k] for k in LOG_COLUMNS})
+    history = History(metrics={k: curves[k] for k in LOG_COLUMNS})
     ax_loss, ax_acc = fig.subplots(1, 2)
     for ax, metric in ((ax_loss, "loss"), (ax_acc, "accuracy")):
         plot_curves(history, ax, metric, splits=("val",), title=f"patient {p.id}: {metric}")

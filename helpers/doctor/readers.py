@@ -1,0 +1,668 @@
+"""Readers: the training logs people have, as a Gap Clinic ``History`` under canonical names.
+
+Formats (detected from the content; ``format=`` forces one):
+
+* ``keras_csv``: a Keras ``CSVLogger`` file, any separator (``,`` ``;`` tab ``|``), runs appended in one
+  file split where the epoch restarts (or the header repeats), a run resumed at epoch 10 keeps its numbers;
+* ``keras_json``: ``History.history`` dumped as JSON (a dict of per-epoch lists);
+* ``lightning``: PyTorch Lightning's ``CSVLogger`` ``metrics.csv`` (step rows, blank cells, ``*_epoch`` /
+  ``*_step`` names, LR-monitor rows without an epoch, duplicate columns, a final test row);
+* ``hf``: Hugging Face ``trainer_state.json`` (``log_history``: training ``loss`` per logging step,
+  ``eval_*`` per evaluation; ``epoch`` may reset, so evaluations are ordered by ``step``);
+* ``tensorboard``: event files (a file, or a folder with ``train/`` and ``validation/`` runs), through the
+  ``tensorboard`` package's ``EventAccumulator``.
+
+Canonical names: ``loss``, ``val_loss``, ``accuracy``, ``val_accuracy`` (any accuracy-like name:
+``acc``, ``binary_accuracy``, ``sparse_categorical_accuracy`` ...); other metrics keep their names, with
+``val_`` for validation. Every problem with a file raises ``LogError`` with one line naming it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+import sys
+import types
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from helpers.runs import History
+
+FORMATS = ("keras_csv", "keras_json", "lightning", "hf", "tensorboard")
+# Accuracy-like names, most specific last; the first present in both splits becomes "accuracy".
+ACCURACY_NAMES = ("accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy")
+ALIASES = {"acc": "accuracy", "val_acc": "val_accuracy"}  # kept for callers of the old module
+SEPARATORS = (",", ";", "\t", "|")
+TRAIN_PREFIXES = ("train_", "training_", "trn_")
+AGGREGATES = {"", "epoch", "average", "avg", "mean", "total", "step", "end"}
+VAL_PREFIXES = ("val_", "valid_", "validation_", "eval_", "dev_")
+# HF log_history keys that are bookkeeping, not curves.
+HF_SKIP = ("runtime", "samples_per_second", "steps_per_second", "epoch", "step", "flos", "grad_norm",
+           "learning_rate", "num_input_tokens_seen")
+
+
+class LogError(ValueError):
+    """A log file the doctor cannot read; the message names the problem in one line."""
+
+
+# --- names ------------------------------------------------------------------------------------------------
+
+
+def _split_name(name: str) -> tuple[str, str, str]:
+    """(split, base, granularity) of a logged name: split in train/val/test, granularity epoch/step/''.
+
+    Handles ``val_loss``, ``valid_acc``, ``train_loss_epoch``, ``loss/val``, ``eval_accuracy``, ``test_f1``.
+    """
+    n = re.sub(r"[/\-. ]+", "_", name.strip().lower())
+    n = re.sub(r"_\d+$", "", n)  # pandas/Lightning de-duplicated names: loss_0 is loss again
+    granularity = ""
+    for g in ("epoch", "step"):
+        if n.endswith(f"_{g}"):
+            n, granularity = n[: -len(g) - 1], g
+    split = "train"
+    for prefixes, s in ((VAL_PREFIXES, "val"), (("test_",), "test"), (TRAIN_PREFIXES, "train")):
+        hit = next((p for p in prefixes if n.startswith(p)), None)
+        if hit:
+            n, split = n[len(hit) :], s
+            break
+    else:
+        for suffix, s in (("_val", "val"), ("_valid", "val"), ("_validation", "val"), ("_train", "train"),
+                          ("_test", "test")):
+            if n.endswith(suffix):
+                n, split = n[: -len(suffix)], s
+                break
+    if set(n.split("_")) <= AGGREGATES:  # "validation_epoch_average": a value with no metric name is the loss
+        n = "loss"
+    return split, n, granularity
+
+
+def canonical_names(names: Sequence[str]) -> dict[str, str]:
+    """Map Keras-style names to canonical ones: the accuracy both splits share becomes ``accuracy``.
+
+    names: column names such as ``loss``, ``val_loss``, ``binary_accuracy``, ``val_binary_accuracy``.
+    """
+    train = {n for n in names if not n.startswith("val_")}
+    val = {n[4:] for n in names if n.startswith("val_")}
+    shared = [a for a in ACCURACY_NAMES if a in train and a in val]
+    either = [a for a in ACCURACY_NAMES if a in train or a in val]
+    chosen = (shared or either or [None])[0]
+    out = {}
+    for n in names:
+        base, prefix = (n[4:], "val_") if n.startswith("val_") else (n, "")
+        out[n] = prefix + ("accuracy" if chosen is not None and base == chosen else base)
+    return out
+
+
+def _percent_to_fraction(metrics: dict[str, np.ndarray], info: dict[str, Any]) -> None:
+    """Accuracies logged in percent (max above 1, at most 100) become fractions, so chance and noise apply."""
+    for name in ("accuracy", "val_accuracy"):
+        values = metrics.get(name)
+        if values is None or not np.isfinite(values).any():
+            continue
+        top = float(np.nanmax(values))
+        if 1.0 < top <= 100.0:
+            metrics[name] = values / 100.0
+            info.setdefault("percent_accuracy", []).append(name)
+
+
+def keras_name(name: str) -> str | None:
+    """A logged name in Keras' spelling (``val_`` prefix), or None for a test-set column.
+
+    ``validation loss`` → ``val_loss``, ``train_acc_epoch`` → ``acc``, ``loss/val`` → ``val_loss``.
+    """
+    split, base, _ = _split_name(name)
+    if split == "test":
+        return None
+    return ("val_" if split == "val" else "") + base
+
+
+def _history(metrics: Mapping[str, Any], epochs: Sequence[int] | None = None,
+             info: dict[str, Any] | None = None) -> History:
+    """A History under canonical names, values as float arrays (NaN where nothing was logged)."""
+    spelled = {name: keras_name(name) for name in metrics}
+    rename = canonical_names([n for n in spelled.values() if n is not None])
+    columns: dict[str, np.ndarray] = {}
+    for name, values in metrics.items():
+        if spelled[name] is None:
+            continue
+        canon = rename[spelled[name]]
+        values = np.asarray(values, dtype=float)
+        if canon in columns:  # a duplicate after renaming fills the first one's gaps
+            columns[canon] = np.where(np.isfinite(columns[canon]), columns[canon], values)
+        else:
+            columns[canon] = values
+    info = dict(info or {})
+    _percent_to_fraction(columns, info)
+    return History(metrics={k: v.tolist() for k, v in columns.items()}, info=info,
+                   epoch_numbers=list(epochs) if epochs is not None else None)
+
+
+def as_history(history: Any) -> History:
+    """A ``History`` from a Keras History, a Gap Clinic History, a dict of per-epoch lists, or a log path."""
+    if isinstance(history, (str, Path)):
+        return read_log(history)
+    if isinstance(history, History):
+        if all(canonical_names(list(history.metrics))[k] == k for k in history.metrics) and not any(
+                k in history.metrics for k in ALIASES):
+            return history
+        return _history(history.metrics, history.epoch_numbers, history.info)
+    epochs = None
+    if isinstance(getattr(history, "history", None), Mapping):  # keras.callbacks.History
+        columns = dict(history.history)
+        raw = getattr(history, "epoch", None)
+        if raw is not None and len(raw) == len(next(iter(columns.values()), [])):
+            epochs = [int(e) + 1 for e in raw]
+    elif isinstance(history, Mapping):
+        columns = dict(history)
+    else:
+        raise ValueError(f"cannot read a history from {type(history).__name__}; pass a Keras History, "
+                         "a dict of per-epoch lists, a Gap Clinic History, or a log file path.")
+    if "epoch" in columns:
+        epochs = [int(e) + 1 for e in np.asarray(columns.pop("epoch"), dtype=float)]
+    lengths = {len(np.atleast_1d(v)) for v in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"every column needs one value per epoch; got lengths {sorted(lengths)}.")
+    return _history({k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in columns.items()}, epochs)
+
+
+# --- bytes to text ----------------------------------------------------------------------------------------
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise LogError(f"{path}: no such file.")
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise LogError(f"{path}: cannot read ({err.strerror or err}).") from None
+    if not data.strip():
+        raise LogError(f"{path}: the file is empty.")
+    return data
+
+
+def _is_event_file(path: Path, data: bytes | None = None) -> bool:
+    if path.is_dir():
+        return any(path.glob("**/*tfevents*"))
+    return "tfevents" in path.name or (data is not None and b"brain.Event" in data[:128])
+
+
+def _text(path: Path, data: bytes) -> str:
+    """Decode as UTF-8 (a BOM is dropped) or as UTF-16 when it starts with a UTF-16 BOM."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # PowerShell's `>` writes UTF-16 with a BOM
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise LogError(f"{path}: starts like UTF-16 text but does not decode as UTF-16.") from None
+    if b"\x00" in data[:4096]:
+        raise LogError(f"{path}: not a text CSV or JSON log (binary content); for TensorBoard files pass "
+                       "--format tensorboard.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise LogError(f"{path}: not a text CSV or JSON log in UTF-8 (byte 0x{data[err.start]:02x} at offset "
+                       f"{err.start}); save it as UTF-8.") from None
+
+
+def detect_format(path: str | Path) -> str:
+    """The format of a log, from its content: one of FORMATS."""
+    path = Path(path)
+    if path.is_dir():
+        if _is_event_file(path):
+            return "tensorboard"
+        raise LogError(f"{path}: a folder without TensorBoard event files; pass a log file.")
+    data = _read_bytes(path)
+    if _is_event_file(path, data):
+        return "tensorboard"
+    text = _text(path, data).lstrip()
+    if text[:1] in "{[":
+        return "hf" if '"log_history"' in text else "keras_json"
+    head = text[:65536]
+    header = _header(path, head[: head.rfind("\n") + 1] or head)  # the first lines decide the layout
+    names = {_split_name(h)[2] for h in header}
+    lowered = {h.strip().lower() for h in header}
+    if "step" in lowered and ("epoch" in lowered or names & {"epoch", "step"}):
+        return "lightning"
+    return "keras_csv"
+
+
+# --- CSV --------------------------------------------------------------------------------------------------
+
+
+def _lines(text: str) -> list[str]:
+    # splitlines() ends lines at \r, \n and \r\n alike: "\r\r\n" becomes a line and a blank one, dropped here.
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def _layout(path: Path, lines: list[str]) -> tuple[str, int]:
+    """(separator, index of the header line): the separator that splits the first lines into the most equal
+    field counts; the header is the first line with that count (a title line above it is skipped)."""
+    head = lines[:50]
+    best: tuple[int, int, str] = (0, 0, ",")
+    for sep in SEPARATORS:
+        counts = [len(row) for row in csv.reader(head, delimiter=sep)]
+        mode = max(set(counts), key=lambda c: (counts.count(c), c))
+        if mode >= 2 and (counts.count(mode), mode) > best[:2]:
+            best = (counts.count(mode), mode, sep)
+    if best[1] < 2:
+        raise LogError(f"{path}: not a CSV log (expected a header like 'epoch,loss,accuracy,val_loss,"
+                       "val_accuracy'; no separator among , ; tab | splits its lines into columns).")
+    counts = [len(row) for row in csv.reader(head, delimiter=best[2])]
+    return best[2], counts.index(best[1])
+
+
+def _header(path: Path, text: str) -> list[str]:
+    lines = _lines(text)
+    if not lines:
+        raise LogError(f"{path}: the file is empty.")
+    sep, at = _layout(path, lines)
+    return [h.strip() for h in next(csv.reader([lines[at]], delimiter=sep))]
+
+
+def _table(path: Path, text: str) -> tuple[list[str], list[list[str]], list[int]]:
+    """Header, rows (as strings) and their line numbers; a truncated last row is dropped."""
+    lines = _lines(text)
+    if not lines:
+        raise LogError(f"{path}: the file is empty.")
+    sep, at = _layout(path, lines)
+    rows = list(csv.reader(lines[at:], delimiter=sep))
+    header = [h.strip() for h in rows[0]]
+    body = rows[1:]
+    numbers = list(range(at + 2, at + 2 + len(body)))
+    widths = set(map(len, body))
+    bad = [i for i, row in enumerate(body) if len(row) != len(header)] if widths - {len(header)} else []
+    if bad and bad[-1] == len(body) - 1 and len(body[-1]) < len(header):  # cut while writing its last row
+        body, numbers, bad = body[:-1], numbers[:-1], bad[:-1]
+    if bad:
+        raise LogError(f"{path}, line {numbers[bad[0]]}: {len(body[bad[0]])} fields, header has {len(header)}.")
+    return header, body, numbers
+
+
+def _numbers(path: Path, name: str, cells: Sequence[str], lines: Sequence[int]) -> np.ndarray:
+    """Cells to floats; a blank cell is NaN (nothing logged), text raises LogError naming the line."""
+    try:
+        return np.array(cells, dtype=float)  # the common case: every cell a number
+    except ValueError:
+        pass
+    try:
+        return np.array([c if c.strip() else "nan" for c in cells], dtype=float)
+    except ValueError:
+        for cell, line in zip(cells, lines, strict=True):
+            try:
+                float(cell if cell.strip() else "nan")
+            except ValueError:
+                raise LogError(f"{path}, line {line}: {name}={cell.strip()!r} is not a number.") from None
+        raise
+
+
+def _segments(epoch: np.ndarray, *, repeats: bool = False) -> list[slice]:
+    """Runs appended to one file: a new one starts wherever the epoch does not increase.
+
+    repeats: epochs repeat over rows (Lightning's step rows), so only a decrease starts a new run.
+    """
+    at = np.flatnonzero(np.isfinite(epoch))
+    step = np.diff(epoch[at])
+    new = at[1:][(step < 0) | ((step == 0) & (not repeats))]
+    starts = [0, *(int(i) for i in new)]
+    return [slice(a, b) for a, b in zip(starts, [*starts[1:], len(epoch)], strict=True)]
+
+
+def read_keras_csv(path: str | Path) -> list[History]:
+    """Every run in a Keras ``CSVLogger`` file, oldest first."""
+    path = Path(path)
+    header, body, lines = _table(path, _text(path, _read_bytes(path)))
+    if len(set(header)) != len(header):
+        keep = [i for i, h in enumerate(header) if h not in header[:i]]
+        header, body = [header[i] for i in keep], [[r[i] for i in keep] for r in body]
+    # A repeated header row marks an appended run whose epochs may not restart (resumed with append=True).
+    first = header[0]
+    breaks = {i for i, row in enumerate(body) if row[0] == first and [c.strip() for c in row] == header}
+    if breaks:
+        body = [row for i, row in enumerate(body) if i not in breaks]
+        lines = [line for i, line in enumerate(lines) if i not in breaks]
+    keep = range(len(body))
+    try:  # the common case, every cell a number: one conversion for the whole table
+        table = np.array(body, dtype=float).reshape(len(body), len(header))
+        columns = {name: table[:, j] for j, name in enumerate(header)}
+    except ValueError:
+        cells = list(zip(*body, strict=True)) if body else [()] * len(header)  # one tuple per column
+        columns = {name: _numbers(path, name, cells[j], lines) for j, name in enumerate(header)}
+    epoch = columns.pop("epoch", None)
+    n = len(keep)
+    cut = sorted({b - sum(1 for c in breaks if c < b) for b in breaks} - {0, n})
+    pieces = [slice(a, b) for a, b in zip([0, *cut], [*cut, n], strict=True)]
+    runs = []
+    for piece in pieces:
+        subs = _segments(epoch[piece]) if epoch is not None else [slice(0, piece.stop - piece.start)]
+        for sub in subs:
+            rows = slice(piece.start + sub.start, piece.start + sub.stop)
+            if rows.stop <= rows.start:
+                continue
+            if epoch is not None and np.isfinite(epoch[rows]).all():
+                epochs = [int(e) + 1 for e in epoch[rows]]
+            else:
+                epochs = list(range(1, rows.stop - rows.start + 1))
+            runs.append(_history({k: v[rows] for k, v in columns.items()}, epochs, {"format": "keras_csv"}))
+    return runs
+
+
+def read_lightning_csv(path: str | Path) -> list[History]:
+    """Every run in a PyTorch Lightning ``metrics.csv``, one row per epoch."""
+    path = Path(path)
+    header, body, lines = _table(path, _text(path, _read_bytes(path)))
+    lowered = [h.lower() for h in header]
+    if "epoch" not in lowered:
+        raise LogError(f"{path}: a Lightning metrics.csv needs an 'epoch' column; found {', '.join(header)}.")
+    logged = {name: np.array([bool(r[j].strip()) for r in body]) for j, name in enumerate(header)}
+    raw = {}
+    for j, name in enumerate(header):  # duplicate columns: the first non-blank cell wins
+        values = _numbers(path, name, [r[j] for r in body], lines)
+        raw[name] = values if name not in raw else np.where(np.isfinite(raw[name]), raw[name], values)
+    epoch = raw[header[lowered.index("epoch")]]
+    groups: dict[str, tuple[str, str, str]] = {}
+    for name in raw:
+        if name.lower() in ("epoch", "step"):
+            continue
+        split, base, granularity = _split_name(name)
+        if split == "test" or base in ("lr", "learning_rate") or base.startswith(("lr_", "lr-")):
+            continue
+        groups[name] = (split, base, granularity)
+    runs = []
+    for seg in _segments(epoch, repeats=True):
+        ep = epoch[seg]
+        rows = np.isfinite(ep)  # LR-monitor rows have no epoch
+        values = sorted({int(e) for e in ep[rows]})
+        if not values:
+            continue
+        index = {e: i for i, e in enumerate(values)}
+        row_epoch = np.array([index.get(int(e), -1) if np.isfinite(e) else -1 for e in ep])
+        metrics: dict[str, np.ndarray] = {}
+        any_logged = np.zeros(len(values), dtype=bool)  # an epoch where only test or LR cells were written
+        chosen: dict[str, str] = {}  # canonical name -> granularity used; epoch-level beats step-level
+        rank = {"epoch": 0, "": 1, "step": 2}
+        for name, (split, base, granularity) in groups.items():
+            canon = ("val_" if split == "val" else "") + base
+            if canon in chosen and rank[chosen[canon]] < rank[granularity]:
+                continue
+            col = raw[name][seg]
+            cells = logged[name][seg] & (row_epoch >= 0)
+            any_logged[np.unique(row_epoch[cells])] = True
+            ok = np.isfinite(col) & (row_epoch >= 0)
+            if not ok.any():
+                continue
+            out = np.full(len(values), np.nan)
+            sums = np.bincount(row_epoch[ok], weights=col[ok], minlength=len(values))
+            counts = np.bincount(row_epoch[ok], minlength=len(values))
+            if split == "train" and granularity != "epoch":  # per-step values: their epoch mean
+                out[counts > 0] = sums[counts > 0] / counts[counts > 0]
+            else:  # an epoch-level value (validation may run more than once an epoch): the last one
+                last = np.full(len(values), -1)
+                np.maximum.at(last, row_epoch[ok], np.flatnonzero(ok))
+                out[last >= 0] = col[last[last >= 0]]
+            if canon in chosen and chosen[canon] == granularity:  # a duplicate column fills the other's gaps
+                out = np.where(np.isfinite(metrics[canon]), metrics[canon], out)
+            metrics[canon] = out
+            chosen[canon] = granularity
+        if metrics and any_logged.any():
+            keep = np.flatnonzero(any_logged)
+            runs.append(_history({k: v[keep] for k, v in metrics.items()}, [values[i] + 1 for i in keep],
+                                 {"format": "lightning"}))
+    return runs
+
+
+# --- JSON -------------------------------------------------------------------------------------------------
+
+
+def _json(path: Path) -> Any:
+    text = _text(path, _read_bytes(path))
+    try:
+        return json.loads(text, parse_constant=lambda c: math.nan)
+    except json.JSONDecodeError as err:
+        what = "truncated" if text.rstrip()[-1:] not in ("}", "]") else "not valid"  # never closed: cut short
+        raise LogError(f"{path}: {what} JSON ({err.msg} at line {err.lineno}, column {err.colno}).") from None
+
+
+def _floats(path: Path, name: str, values: Any) -> np.ndarray:
+    if not isinstance(values, list):
+        raise LogError(f"{path}: {name} is {type(values).__name__}, expected a list with one number per epoch.")
+    try:
+        return np.array([math.nan if v is None else v for v in values], dtype=float)
+    except (TypeError, ValueError):
+        raise LogError(f"{path}: {name} holds values that are not numbers.") from None
+
+
+def read_keras_json(path: str | Path) -> list[History]:
+    """A Keras ``History.history`` saved as JSON: ``{"loss": [...], "val_loss": [...], ...}``."""
+    path = Path(path)
+    doc = _json(path)
+    if isinstance(doc, Mapping) and isinstance(doc.get("history"), Mapping):
+        doc = doc["history"]
+    if not isinstance(doc, Mapping) or not doc:
+        raise LogError(f"{path}: expected a JSON object of per-epoch lists (Keras History.history), got "
+                       f"{type(doc).__name__}.")
+    columns = {k: _floats(path, k, v) for k, v in doc.items() if isinstance(v, list)}
+    if not columns:
+        raise LogError(f"{path}: no per-epoch lists in this JSON object (keys: {', '.join(map(str, doc))}).")
+    lengths = {len(v) for v in columns.values()}
+    if len(lengths) > 1:
+        raise LogError(f"{path}: lists of different lengths {sorted(lengths)}; expected one value per epoch.")
+    epoch = columns.pop("epoch", None)
+    epochs = [int(e) + 1 for e in epoch] if epoch is not None and np.isfinite(epoch).all() else None
+    return [_history(columns, epochs, {"format": "keras_json"})]
+
+
+def read_hf_state(path: str | Path) -> list[History]:
+    """A Hugging Face ``trainer_state.json``: one row per evaluation, ordered by ``step``.
+
+    The training loss of a row is the mean of the training losses logged since the previous evaluation
+    (the last one logged before it, when training logs less often than evaluation runs).
+    """
+    path = Path(path)
+    doc = _json(path)
+    entries = doc.get("log_history") if isinstance(doc, Mapping) else None
+    if not isinstance(entries, list):
+        raise LogError(f"{path}: no 'log_history' list; not a Hugging Face trainer_state.json.")
+    entries = [e for e in entries if isinstance(e, Mapping)]
+    runs, current, last_step = [], [], -math.inf
+    for e in entries:
+        step = e.get("step")
+        if isinstance(step, (int, float)) and step < last_step:  # a new training started in the same state
+            runs.append(current)
+            current = []
+        if isinstance(step, (int, float)):
+            last_step = step
+        current.append(e)
+    runs.append(current)
+    out = [h for h in (_hf_run(path, run) for run in runs) if h is not None]
+    if not out:
+        raise LogError(f"{path}: log_history has no eval_* entries; the Trainer never evaluated "
+                       "(set eval_strategy), so there is no validation curve.")
+    return out
+
+
+def _hf_run(path: Path, entries: list[Mapping[str, Any]]) -> History | None:
+    rows: list[dict[str, float]] = []
+    steps: list[float] = []
+    pending: list[float] = []
+    last_train = math.nan
+    for e in entries:
+        if any(k.startswith("train_") and k.endswith("runtime") for k in e):
+            continue  # the final summary: mean loss over the whole run, not a point of the curve
+        evals = {k[5:]: v for k, v in e.items() if k.startswith("eval_") and isinstance(v, (int, float))
+                 and not any(k.endswith(s) for s in HF_SKIP)}
+        if "loss" in e and isinstance(e["loss"], (int, float)) and not evals:
+            pending.append(float(e["loss"]))
+            last_train = float(e["loss"])
+        if evals:
+            train = float(np.mean(pending)) if pending else last_train
+            pending = []
+            row = {"loss": train}
+            row.update({f"val_{k}": float(v) for k, v in evals.items()})
+            rows.append(row)
+            steps.append(float(e.get("step", len(rows))))
+    if not rows:
+        return None
+    names = list(dict.fromkeys(k for r in rows for k in r))
+    metrics = {n: np.array([r.get(n, math.nan) for r in rows]) for n in names}
+    return _history(metrics, None, {"format": "hf", "steps": steps})
+
+
+# --- TensorBoard ------------------------------------------------------------------------------------------
+
+
+def _event_accumulator() -> Any:
+    """tensorboard's EventAccumulator, without importing TensorFlow (9 s) when it is installed."""
+    if "tensorflow" not in sys.modules:
+        # tensorboard.compat picks its TensorFlow stub when this marker module exists (its no-TF build).
+        sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
+    try:
+        from tensorboard.backend.event_processing import event_accumulator
+    except ImportError:
+        raise LogError("reading TensorBoard event files needs the tensorboard package "
+                       "(pip install tensorboard).") from None
+    return event_accumulator
+
+
+def _tb_scalars(acc: Any) -> dict[str, list[tuple[int, float]]]:
+    from tensorboard.util import tensor_util
+
+    out: dict[str, list[tuple[int, float]]] = {}
+    tags = acc.Tags()
+    for tag in tags.get("scalars", []):
+        out[tag] = [(e.step, float(e.value)) for e in acc.Scalars(tag)]
+    for tag in tags.get("tensors", []):  # TF2's tf.summary.scalar stores scalars as tensors
+        points = []
+        for e in acc.Tensors(tag):
+            value = tensor_util.make_ndarray(e.tensor_proto)
+            if value.size == 1:
+                points.append((e.step, float(value.reshape(-1)[0])))
+        if points:
+            out.setdefault(tag, points)
+    return out
+
+
+def read_tensorboard(path: str | Path) -> list[History]:
+    """TensorBoard event files: Keras' ``train/`` + ``validation/`` runs, or one run with val_* tags."""
+    path = Path(path)
+    if not path.exists():
+        raise LogError(f"{path}: no such file.")
+    root = path if path.is_dir() else path.parent
+    if not path.is_dir() and root.name.lower() in ("train", "validation", "val", "eval"):
+        root = root.parent
+    files = sorted(root.glob("**/*tfevents*")) if root.is_dir() else []
+    if not path.is_dir() and root == path.parent:
+        files = [path]
+    if not files:
+        raise LogError(f"{path}: no TensorBoard event files (events.out.tfevents.*) here.")
+    ea = _event_accumulator()
+    series: dict[str, dict[int, float]] = {}
+    epoch_of_step: dict[int, float] = {}
+    for file in files:
+        acc = ea.EventAccumulator(str(file), size_guidance={ea.SCALARS: 0, ea.TENSORS: 0})
+        try:
+            acc.Reload()
+        except Exception as err:  # a corrupt record: tensorboard raises its own types
+            raise LogError(f"{file}: unreadable event file ({type(err).__name__}).") from None
+        run = file.parent.relative_to(root).as_posix().lower() if file.parent != root else ""
+        run_split = "val" if run.split("/")[-1] in ("validation", "val", "eval", "valid") else "train"
+        for tag, points in _tb_scalars(acc).items():
+            t = tag[6:] if tag.startswith("epoch_") else tag  # Keras: epoch_loss, epoch_accuracy
+            if t.lower() == "epoch":
+                epoch_of_step.update({s: v for s, v in points})
+                continue
+            if tag.startswith(("batch_", "evaluation_")) or "vs_iterations" in tag:
+                continue  # per-batch curves; the epoch curves are the story
+            split, base, granularity = _split_name(t)
+            if run_split == "val" and split == "train":
+                split = "val"
+            if split == "test" or granularity == "step" or base in ("lr", "learning_rate"):
+                continue
+            name = ("val_" if split == "val" else "") + base
+            series.setdefault(name, {}).update({s: v for s, v in points})
+    if not series:
+        raise LogError(f"{path}: no scalar curves in the event files.")
+    if epoch_of_step:  # Lightning logs an 'epoch' scalar beside each step: group by it
+        steps = np.array(sorted(epoch_of_step))
+        def key(step: int) -> int:
+            i = int(np.searchsorted(steps, step, side="right")) - 1
+            return int(epoch_of_step[int(steps[max(i, 0)])])
+    else:
+        def key(step: int) -> int:
+            return int(step)
+    keyed = {name: {} for name in series}
+    for name, points in series.items():
+        for step in sorted(points):
+            keyed[name][key(step)] = points[step]
+    xs = sorted({x for points in keyed.values() for x in points})
+    metrics = {name: [points.get(x, math.nan) for x in xs] for name, points in keyed.items()}
+    info: dict[str, Any] = {"format": "tensorboard"}
+    if epoch_of_step or xs == list(range(xs[0], xs[0] + len(xs))):
+        epochs = [x + 1 for x in xs]  # 0-based epochs (Keras' step is the epoch; Lightning's epoch scalar)
+    else:
+        epochs, info["x"] = list(xs), "step"  # global steps: kept as they are, not renamed epochs
+    return [_history(metrics, epochs, info)]
+
+
+# --- entry points -----------------------------------------------------------------------------------------
+
+READERS = {"keras_csv": read_keras_csv, "keras_json": read_keras_json, "lightning": read_lightning_csv,
+           "hf": read_hf_state, "tensorboard": read_tensorboard}
+
+
+def check_readable(history: History, source: str | Path = "history") -> History:
+    """Raise LogError unless the history has a train and a validation curve with ≥ 2 finite epochs."""
+    names = list(history.metrics)
+    val = [n for n in names if n.startswith("val_")]
+    train = [n for n in names if not n.startswith("val_")]
+    if not val or not train:
+        missing = [c for c in ("loss", "val_loss") if c not in names]
+        raise LogError(f"{source}: missing column(s) {', '.join(missing)}; found {', '.join(names) or 'none'}.")
+    if history.n_epochs < 2:
+        raise LogError(f"{source}: {history.n_epochs} epoch(s) logged; the doctor needs at least 2.")
+    pairs = [(n[4:], n) for n in val if n[4:] in history.metrics] or [(t, v) for t in train for v in val]
+    best = max(pairs, key=lambda p: int(np.sum(np.isfinite(history[p[0]]) & np.isfinite(history[p[1]]))))
+    finite = int(np.sum(np.isfinite(history[best[0]]) & np.isfinite(history[best[1]])))
+    if finite < 2:
+        raise LogError(f"{source}: {best[0]} and {best[1]} have {finite} epoch(s) with numbers in both (NaN or "
+                       "infinite elsewhere); the doctor needs at least 2.")
+    return history
+
+
+def read_runs(path: str | Path, *, format: str = "auto") -> list[History]:
+    """Every run in a log, oldest first, each checked readable.
+
+    format: "auto" (detected from the content) or one of FORMATS.
+    """
+    if format not in ("auto", *FORMATS):
+        raise ValueError(f"format={format!r}; choose 'auto' or one of {', '.join(FORMATS)}.")
+    path = Path(path)
+    fmt = detect_format(path) if format == "auto" else format
+    runs = READERS[fmt](path)
+    if not runs:
+        raise LogError(f"{path}: 0 epoch(s) logged in this {fmt} log; the doctor needs at least 2.")
+    good, errors = [], []
+    for h in runs:  # a run aborted after one epoch is skipped; the file fails only if no run is readable
+        h.info["format"] = fmt
+        try:
+            good.append(check_readable(h, path))
+        except LogError as err:
+            errors.append(err)
+    if not good:
+        raise errors[-1]
+    return good
+
+
+def read_log(path: str | Path, *, format: str = "auto", run: int = -1) -> History:
+    """One run of a log (the last by default) as a ``History``.
+
+    format: "auto" or one of FORMATS. run: which appended run (Python index; -1 the last).
+    """
+    runs = read_runs(path, format=format)
+    try:
+        return runs[run]
+    except IndexError:
+        raise ValueError(f"run={run}; this log holds {len(runs)} run(s).") from None
