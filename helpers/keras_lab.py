@@ -51,51 +51,39 @@ def set_seeds(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-class HonestCurves(keras.callbacks.Callback):
-    """Adds ``{name}_loss`` / ``{name}_{metric}`` for each split, scored in inference mode."""
+class InferenceScores(keras.callbacks.Callback):
+    """Adds ``{name}_loss`` / ``{name}_accuracy`` for each split, scored in inference mode at each epoch's end.
 
-    def __init__(self, splits: Mapping[str, Any], batch_size: int = 256, progress: Progress | None = None):
-        super().__init__()
-        self.splits = dict(splits)
-        self.batch_size = batch_size
-        self.progress = progress
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        logs = logs if logs is not None else {}
-        for name, data in self.splits.items():
-            result = evaluate(self.model, data, self.batch_size)
-            for key, value in result.items():
-                logs[f"{name}_{key}"] = value
-        if self.progress is not None:
-            self.progress(epoch + 1, self.params.get("epochs", epoch + 1))
-
-
-class ArrayScores(keras.callbacks.Callback):
-    """Adds ``{name}_loss`` / ``{name}_accuracy`` for in-memory (x, integer y) splits, in inference mode.
-
-    The same numbers as ``model.evaluate`` (mean cross-entropy, accuracy) by direct calls
-    under one ``tf.function``, without evaluate's per-call setup (about a second per call
-    at these sizes, which would double a miniature's training time).
+    In-memory (x, y) splits are scored by direct calls under one ``tf.function`` and
+    ``scoring.cross_entropy``: the numbers ``model.evaluate`` gives, without its setup (about a second
+    per call at these sizes, which would double a miniature's training time). A dataset or generator
+    goes through ``model.evaluate`` and adds every compiled metric.
     """
 
-    def __init__(self, splits: Mapping[str, tuple[Any, Any]], progress: Progress | None = None) -> None:
+    def __init__(self, splits: Mapping[str, Any], progress: Progress | None = None, batch_size: int = 256) -> None:
         super().__init__()
-        self.splits, self.progress = dict(splits), progress
+        self.splits, self.progress, self.batch_size = dict(splits), progress, batch_size
         self.predict = None
-        self.predicted: dict[str, Any] = {}  # each split's predicted classes at the latest epoch
+        self.predicted: dict[str, Any] = {}  # each array split's predicted classes at the latest epoch
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         import numpy as np
 
+        from helpers.scoring import cross_entropy, predicted_classes
+
         logs = logs if logs is not None else {}
-        if self.predict is None:
-            self.predict = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True)
-        for name, (x, y) in self.splits.items():
-            probs = np.concatenate([np.asarray(self.predict(x[i : i + 256])) for i in range(0, len(x), 256)])
-            picked = np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0)
-            logs[f"{name}_loss"] = float(-np.mean(np.log(picked)))
-            self.predicted[name] = probs.argmax(1)
-            logs[f"{name}_accuracy"] = float(np.mean(self.predicted[name] == y))
+        for name, data in self.splits.items():
+            if not isinstance(data, tuple):
+                for key, value in evaluate(self.model, data, self.batch_size).items():
+                    logs[f"{name}_{key}"] = value
+                continue
+            if self.predict is None:
+                self.predict = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True)
+            x, y = data
+            n = self.batch_size
+            outputs = np.concatenate([np.asarray(self.predict(x[i : i + n])) for i in range(0, len(x), n)])
+            logs[f"{name}_loss"], logs[f"{name}_accuracy"] = cross_entropy(outputs, y, from_logits=False)
+            self.predicted[name] = predicted_classes(outputs)
         if self.progress is not None:
             self.progress(epoch + 1, self.params.get("epochs", epoch + 1))
 
@@ -149,7 +137,7 @@ def fit(
     rescore: named splits re-scored in inference mode each epoch, e.g.
     ``{"train_eval": (x, y), "test": test_ds}``.
     """
-    honest = HonestCurves(rescore or {}, progress=progress)
+    honest = InferenceScores(rescore or {}, progress=progress)
     kwargs: dict[str, Any] = dict(epochs=epochs, verbose=0, callbacks=[*(callbacks or []), honest, LiveReport()],
                                   **fit_kwargs)
     if validation is not None:

@@ -51,22 +51,12 @@ def score(
     (what forgetting ``model.eval()`` does); the mode is restored afterwards, and so
     are BatchNorm's running statistics, which a train-mode pass would otherwise nudge.
     """
-    was_training = model.training
-    buffers = {name: b.clone() for name, b in model.named_buffers()} if train_mode else {}
-    model.train(train_mode)
-    total_loss, correct = 0.0, 0
-    with torch.no_grad():
-        for start in range(0, len(x), batch_size):
-            xb, yb = x[start : start + batch_size], y[start : start + batch_size]
-            logits = model(xb)
-            total_loss += nn.functional.cross_entropy(logits, yb, reduction="sum").item()
-            correct += (logits.argmax(1) == yb).sum().item()
-    model.train(was_training)
-    with torch.no_grad():
-        for name, b in model.named_buffers():
-            if name in buffers:
-                b.copy_(buffers[name])
-    return total_loss / len(x), correct / len(x)
+    from helpers.scoring import cross_entropy, unchanged
+
+    with unchanged(model), torch.no_grad():
+        model.train(train_mode)
+        logits = torch.cat([model(x[start : start + batch_size]) for start in range(0, len(x), batch_size)])
+    return cross_entropy(logits.numpy(), y.numpy(), from_logits=True)
 
 
 def rescore_in_inference_mode(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:

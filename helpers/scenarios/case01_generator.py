@@ -427,7 +427,7 @@ def _train(config: GeneratorConfig, progress: Progress | None = None) -> History
     x_train, y_train = load_images(files["train"], names)
     x_val, y_val = load_images(files["val"], names)
     x_test, y_test = load_images(sorted(write_dataset(config)["test"].glob("*/*.png")), names)
-    scores = keras_lab.ArrayScores({"train_eval": (x_train, y_train), "val_clean": (x_val, y_val),
+    scores = keras_lab.InferenceScores({"train_eval": (x_train, y_train), "val_clean": (x_val, y_val),
                                     "test": (x_test, y_test)}, progress)
     history = keras_lab.fit(model, train_data, epochs=config.epochs, validation=val_data, callbacks=[scores],
                             **steps)

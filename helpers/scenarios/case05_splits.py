@@ -213,7 +213,7 @@ def train(config: SplitsConfig, progress: Progress | None = None) -> History:
     d = load_data(config)
     model = build_model(config)
     splits = {"train_eval": ("x_train", "y_train"), "val": ("x_val", "y_val"), "test": ("x_test", "y_test")}
-    scores = keras_lab.ArrayScores({name: (d[x], d[y]) for name, (x, y) in splits.items()}, progress)
+    scores = keras_lab.InferenceScores({name: (d[x], d[y]) for name, (x, y) in splits.items()}, progress)
     history = keras_lab.fit(model, (d["x_train"], d["y_train"]), epochs=config.epochs, batch_size=32,
                             callbacks=[scores])
     shared = overlap(d)
