@@ -5,7 +5,6 @@ import pytest
 from helpers.doctor.corpus import CODE_TO_LABEL, CORPUS, LABELS, agreement_table, evaluate_corpus, read_manifests
 
 
-
 def test_the_corpus_is_committed():
     assert list(CORPUS.glob("manifest-*.json")), f"no manifest-*.json under {CORPUS}: the corpus is part of the suite"
 
