@@ -14,49 +14,11 @@ import numpy as np
 
 from helpers.doctor.checks import MATERIAL_ACCURACY, MODE_GAP_ACCURACY, MODE_GAP_RATIO
 from helpers.doctor.findings import Finding
+from helpers.scoring import cross_entropy, framework_of, unchanged
 
 
 def _framework(model: Any) -> str:
-    module = type(model).__module__
-    for cls in type(model).__mro__:
-        if cls.__module__.startswith("torch.nn"):
-            return "torch"
-        if cls.__module__.startswith("keras"):
-            return "keras"
-    raise ValueError(f"probe_modes supports Keras and PyTorch models; got {type(model).__name__} from {module}.")
-
-
-def cross_entropy(outputs: Any, y: Any, *, from_logits: bool) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy of model outputs against integer (or one-hot) labels.
-
-    outputs: N×K scores, or N / N×1 for one sigmoid unit. y: N integer labels or N×K one-hot rows.
-    from_logits: whether outputs are logits (else probabilities, clipped to [1e-7, 1 − 1e-7] like Keras).
-    """
-    from scipy.special import log_expit, log_softmax
-
-    outputs = np.asarray(outputs, dtype=np.float64)
-    y = np.asarray(y)
-    if outputs.ndim == 0 or len(outputs) == 0:
-        raise ValueError("cross_entropy needs at least one output row; got none.")
-    if len(y) != len(outputs):
-        raise ValueError(f"cross_entropy needs one label per output row; got {len(y)} labels for {len(outputs)} rows.")
-    if outputs.ndim == 1 or outputs.shape[-1] == 1:  # binary, one unit
-        z = outputs.reshape(-1)
-        t = y.reshape(-1).astype(np.float64)
-        if from_logits:
-            logp, log1mp = log_expit(z), log_expit(-z)
-            p = np.exp(logp)
-        else:
-            p = np.clip(z, 1e-7, 1 - 1e-7)
-            logp, log1mp = np.log(p), np.log1p(-p)
-        loss = -np.mean(t * logp + (1 - t) * log1mp)
-        return float(loss), float(np.mean((p >= 0.5) == (t >= 0.5)))
-    logp = log_softmax(outputs, axis=1) if from_logits else np.log(np.clip(outputs, 1e-7, 1.0))
-    labels = y.astype(int).reshape(-1) if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1) else y.argmax(1)
-    if labels.min() < 0 or labels.max() >= outputs.shape[1]:
-        raise ValueError(f"labels must lie in 0..{outputs.shape[1] - 1} for {outputs.shape[1]} output columns; "
-                         f"got {labels.min()}..{labels.max()}.")
-    return float(-np.mean(logp[np.arange(len(labels)), labels])), float(np.mean(outputs.argmax(1) == labels))
+    return framework_of(model)
 
 
 _cross_entropy = cross_entropy  # the old private name
@@ -69,29 +31,21 @@ def score_both_modes(model: Any, x: Any, y: np.ndarray, *, from_logits: bool | N
     so probing never changes the model.
     """
     framework = _framework(model)
-    if framework == "torch":
-        import copy
+    with unchanged(model):  # a training-mode pass moves BatchNorm's statistics; they are put back
+        if framework == "torch":
+            import torch
 
-        import torch
-
-        state = copy.deepcopy(model.state_dict())
-        was_training = model.training
-        with torch.no_grad():
-            xt = torch.as_tensor(np.asarray(x), dtype=torch.float32)
-            model.train()
-            out_train = model(xt).numpy()
-            model.eval()
-            out_eval = model(xt).numpy()
-        model.load_state_dict(state)
-        model.train(was_training)
-        logits = True if from_logits is None else from_logits
-    else:
-        saved = [v.numpy().copy() for v in model.non_trainable_variables]
-        out_train = np.asarray(model(x, training=True))
-        for variable, value in zip(model.non_trainable_variables, saved, strict=True):
-            variable.assign(value)
+            with torch.no_grad():
+                xt = torch.as_tensor(np.asarray(x), dtype=torch.float32)
+                model.train()
+                out_train = model(xt).numpy()
+                model.eval()
+                out_eval = model(xt).numpy()
+        else:
+            out_train = np.asarray(model(x, training=True))
+    if framework != "torch":
         out_eval = np.asarray(model(x, training=False))
-        logits = False if from_logits is None else from_logits
+    logits = (framework == "torch") if from_logits is None else from_logits
     train_loss, train_acc = cross_entropy(out_train, y, from_logits=logits)
     eval_loss, eval_acc = cross_entropy(out_eval, y, from_logits=logits)
     return {"train_mode_loss": train_loss, "train_mode_accuracy": train_acc,
