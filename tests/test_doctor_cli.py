@@ -123,3 +123,19 @@ def test_importing_the_doctor_imports_no_framework():
             "print(sorted(m for m in ('tensorflow', 'torch', 'keras', 'tensorboard') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path):
+    """`gap-doctor log.csv | head -1`: the pipe closes before the doctor writes; nothing may reach stderr."""
+    import subprocess
+    import sys
+
+    log = tmp_path / "log.csv"
+    log.write_text("epoch,loss,accuracy,val_loss,val_accuracy\n" + "".join(
+        f"{e},{1 / (e + 1):.4f},{0.5 + e / 100:.4f},{1 / (e + 1) + e / 50:.4f},{0.5 + e / 200:.4f}\n"
+        for e in range(40)))
+    proc = subprocess.Popen([sys.executable, "-m", "helpers.doctor", str(log), "--explain"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # before the doctor has imported numpy, let alone printed
+    _, err = proc.communicate(timeout=120)
+    assert err.decode() == "" and proc.returncode in (0, 1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -79,20 +80,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {args.log}: cannot read this log ({type(err).__name__}: {_one_line(err)}).", file=sys.stderr)
         return 2
     findings_all: list[Finding] = [f for _, _, found in results for f in found]
+    try:
+        _print_results(args, runs, results)
+    except BrokenPipeError:  # `gap-doctor log.csv | head`: the reader left; nothing more to say, and no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 1 if is_alarming(findings_all) else 0
+
+
+def _print_results(args: argparse.Namespace, runs: list, results: list) -> None:
     if args.json:
         if args.all:
             doc: Any = [{"run": i, "epochs": [int(h.epochs[0]), int(h.epochs[-1])],
                          "findings": [f.to_dict() for f in found]} for i, h, found in results]
         else:
             doc = [f.to_dict() for f in results[0][2]]
-        print(json.dumps(_jsonable(doc), indent=2, ensure_ascii=False))
+        print(json.dumps(_jsonable(doc), indent=2, ensure_ascii=False), flush=True)
     else:
         blocks = []
         for i, h, found in results:
             head = f"run {i} of {len(runs)} (epochs {h.epochs[0]}–{h.epochs[-1]}):\n" if args.all else ""
             blocks.append(head + report(found, explain=args.explain))
-        print("\n\n".join(blocks))
-    return 1 if is_alarming(findings_all) else 0
+        print("\n\n".join(blocks), flush=True)
 
 
 if __name__ == "__main__":
