@@ -118,15 +118,6 @@ def mark(value: float, limit: float) -> str:
     return "ok" if value <= limit else f"**over by {value - limit:.2f}**"
 
 
-def warm_test_grids(cache: Path) -> float:
-    """Train what ``make test`` trains before nbval reaches the notebooks (case 03's grids); return seconds."""
-    code = "from helpers.runs import run\nfrom helpers.scenarios import case03_tiny_dataset as c3\n" \
-           "for config in c3.precomputed_configs().values():\n    run(config)\n"
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], env={**os.environ, "GAP_CLINIC_CACHE": str(cache)}, check=True)
-    return time.perf_counter() - start
-
-
 ROBUST_TITLE = "## Perturbed numerics (make test-robust)"
 
 
@@ -174,7 +165,6 @@ def main() -> int:
         cache = Path(tmp) / "cache"
         work = Path(tmp) / "nb"
         work.mkdir()
-        grids_s = warm_test_grids(cache)
         copies = []
         for nb in notebooks:  # run copies: the committed notebooks stay as they are
             target = work / nb.name
@@ -207,9 +197,8 @@ def main() -> int:
                      f"| {mark(rss, BUDGET['kernel_mb'])} |")
     lines += [
         "",
-        f"\"Cold\" is an empty run cache except for what the tests train before nbval reaches the notebooks: "
-        f"case 03's learning-curve and fix grids (`case03_tiny_dataset.precomputed_configs()`, {grids_s:.0f} s "
-        "here), which `make test` trains before nbval reaches notebook 03.",
+        "\"Cold\" is an empty run cache; committed reference results (data/reference) are read, never trained, "
+        "as in a classroom.",
         "",
         f"Whole suite: **cold {suite_cold:.0f} s**, **warm {suite_warm:.0f} s**.",
         "",

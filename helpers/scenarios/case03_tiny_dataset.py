@@ -135,18 +135,6 @@ def reference_configs(scale: str = "mini") -> dict[str, TinyDataConfig]:
     return runs
 
 
-def precomputed_configs(scale: str = "mini") -> dict[str, TinyDataConfig]:
-    """The grids ``make test`` trains before the notebook runs: the fixes and the learning curve above n = 630.
-
-    About four minutes on two cores; the notebook reads them from the cache (or trains what is missing).
-    """
-    story = configs(scale)
-    grid = {name: story[name] for name in (*FIXES, BEST)}
-    grid["all three fixes"] = configs_with_extras(scale)["all three fixes"]
-    grid.update({f"n = {n}": c for n, c in learning_curve_configs(scale).items() if n != 630})
-    return grid
-
-
 # What the notebook's words claim, one band each; every reference seed (data/reference) and every
 # retrain on a student's machine must land inside (tests/bands.py).
 BANDS: dict[str, tuple[float, float]] = {
@@ -431,17 +419,44 @@ def draw_story(fig, histories: dict[str, History]) -> None:
     axes[1].set_ylabel("")
 
 
-def draw_learning_curve(ax, curve: dict[int, History]) -> None:
-    """Final accuracy against training-set size (log axis), Wilson bars (±1 s.e. coverage) on validation and test."""
+def reference_runs(scale: str = "mini") -> list[dict[str, History]]:
+    """Every run of reference_configs(), once per seed: the committed reference at mini scale (nothing trains);
+    at forum scale this machine's seed 0, trained (or read from the cache)."""
+    if scale == "mini":
+        from helpers import reference
+
+        return reference.load("03_tiny_dataset")
+    return [{name: run(config) for name, config in reference_configs(scale).items()}]
+
+
+def learning_curves(per_seed: list[dict[str, History]]) -> list[dict[int, History]]:
+    """{training-set size: History} for each seed, from reference_runs()."""
+    return [{int(name[4:]): h for name, h in runs.items() if name.startswith("n = ")} for runs in per_seed]
+
+
+def _seed_errors(values: np.ndarray) -> np.ndarray:
+    """Distances from the mean down to the lowest seed and up to the highest (rows: points)."""
+    mean = values.mean(0)
+    return np.vstack([mean - values.min(0), values.max(0) - mean])
+
+
+def draw_learning_curve(ax, curve: dict[int, History] | list[dict[int, History]]) -> None:
+    """Final accuracy against training-set size (log axis): the mean over seeds, the seeds' range as a thick bar,
+    and the Wilson interval of a 90-image measurement (±1 s.e. coverage) as a thin capped bar."""
     from helpers.curves import draw_chance
     from helpers.stats import wilson_errors
 
-    sizes = sorted(curve)
+    curves = [curve] if isinstance(curve, dict) else list(curve)
+    sizes = sorted(curves[0])
     for split, color, label in (("train_eval", "tab:blue", "train (re-scored)"), ("val", "tab:orange", "validation"),
                                 ("test", "tab:green", "test")):
-        y = np.array([curve[n].final(f"{split}_accuracy", LAST) for n in sizes])
-        err = None if split == "train_eval" else wilson_errors(y, N_VAL)
-        ax.errorbar(sizes, y, yerr=err, marker="o", capsize=3, color=color, label=label)
+        values = np.array([[c[n].final(f"{split}_accuracy", LAST) for n in sizes] for c in curves])
+        y = values.mean(0)
+        ax.plot(sizes, y, marker="o", color=color, label=label)
+        if len(curves) > 1:
+            ax.errorbar(sizes, y, yerr=_seed_errors(values), fmt="none", elinewidth=5, alpha=0.35, color=color)
+        if split != "train_eval":
+            ax.errorbar(sizes, y, yerr=wilson_errors(y, N_VAL), fmt="none", capsize=3, elinewidth=1, color=color)
     ax.set_xscale("log")
     ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
     ax.minorticks_off()
@@ -450,7 +465,9 @@ def draw_learning_curve(ax, curve: dict[int, History]) -> None:
     ax.set_ylabel(f"accuracy (mean of the last {LAST} epochs)")
     ax.set_ylim(-0.02, 1.02)
     ax.grid(alpha=0.3)
-    ax.set_title("the same model, more images: validation climbs, memorising stops", fontsize=10)
+    spread = (f"\nmean of {len(curves)} seeds; thick bars: their range; thin: ±1 s.e. of 90 images"
+              if len(curves) > 1 else "")
+    ax.set_title("the same model, more images: validation climbs, memorising stops" + spread, fontsize=9)
     ax.legend(fontsize=8, loc="center right")
 
 
@@ -459,9 +476,8 @@ def fix_results(histories: dict[str, History]) -> dict[str, tuple[float, float]]
     trunk = histories["LSTM removed"]
     out = {"the post (BiLSTM)": histories["the post (BiLSTM head)"], "LSTM removed (baseline)": trunk}
     results = {name: (h.final("val_accuracy", LAST), h.final("test_accuracy", LAST)) for name, h in out.items()}
-    kept = early_stop(trunk)[1]
-    results[f"early stopping (kept epoch {kept})"] = (at_early_stop(trunk, "val_accuracy"),
-                                                      at_early_stop(trunk, "test_accuracy"))
+    results[f"early stopping (patience {PATIENCE})"] = (at_early_stop(trunk, "val_accuracy"),
+                                                        at_early_stop(trunk, "test_accuracy"))
     for name in (*FIXES, BEST, "all three fixes"):
         if name in histories:
             h = histories[name]
@@ -469,25 +485,33 @@ def fix_results(histories: dict[str, History]) -> dict[str, tuple[float, float]]
     return results
 
 
-def draw_fixes(ax, histories: dict[str, History]) -> None:
-    """Validation and test accuracy of each fix at n = 630, Wilson bars at ±1 s.e. coverage (90 images each)."""
+def draw_fixes(ax, histories: dict[str, History] | list[dict[str, History]]) -> None:
+    """Validation and test accuracy of each fix at n = 630: the mean over seeds, each seed a dot, and the
+    Wilson interval of a 90-image measurement (±1 s.e. coverage) as a capped bar."""
     from helpers.curves import draw_chance
     from helpers.stats import wilson_errors
 
-    results = fix_results(histories)
-    names = list(results)
+    per_seed = [fix_results(h) for h in ([histories] if isinstance(histories, dict) else histories)]
+    names = list(per_seed[0])
     y = np.arange(len(names))
-    val, test = (np.array([results[n][i] for n in names]) for i in (0, 1))
-    ax.barh(y - 0.2, val, 0.4, xerr=wilson_errors(val, N_VAL), color="tab:orange", label="validation", capsize=2)
-    ax.barh(y + 0.2, test, 0.4, xerr=wilson_errors(test, N_TEST), color="tab:green", label="test", capsize=2)
-    ax.axvline(results["LSTM removed (baseline)"][0], color="tab:orange", ls=":", lw=1)
+    values = np.array([[[r[n][i] for n in names] for i in (0, 1)] for r in per_seed])  # seed × split × fix
+    mean = values.mean(0)
+    for i, (split, color, n_eval, dy) in enumerate((("validation", "tab:orange", N_VAL, -0.2),
+                                                     ("test", "tab:green", N_TEST, 0.2))):
+        ax.barh(y + dy, mean[i], 0.4, xerr=wilson_errors(mean[i], n_eval), color=color, alpha=0.8,
+                label=split, capsize=2)
+        if len(per_seed) > 1:
+            for seed_values in values[:, i]:
+                ax.plot(seed_values, y + dy, "o", ms=3, color="black", alpha=0.6)
+    baseline = mean[0][names.index("LSTM removed (baseline)")]
+    ax.axvline(baseline, color="tab:orange", ls=":", lw=1)
     draw_chance(ax, 1 / N_CLASSES, horizontal=False)
-    ax.text(results["LSTM removed (baseline)"][0], len(names) - 0.45, " baseline val", ha="left", va="bottom",
-            fontsize=7, color="tab:orange")
+    ax.text(baseline, len(names) - 0.45, " baseline val", ha="left", va="bottom", fontsize=7, color="tab:orange")
     ax.set_yticks(y, names, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
-    ax.set_xlabel(f"accuracy at n = 630 (mean of the last {LAST} epochs; bars ±1 s.e.)")
+    seeds = f"mean of {len(per_seed)} seeds, dots: each seed; " if len(per_seed) > 1 else ""
+    ax.set_xlabel(f"accuracy at n = 630, last {LAST} epochs ({seeds}bars: ±1 s.e. of 90 images)")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=8, loc="upper right")
 
