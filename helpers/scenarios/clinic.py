@@ -210,6 +210,18 @@ def examine(patient_id: str):
     return doctor.diagnose_history(p.log, loss=p.loss, n_classes=p.n_classes, val_size=p.val_size)
 
 
+def show(patient_id: str) -> None:
+    """Print a patient's complaint and facts, and plot its log (the notebook's one call per patient)."""
+    import matplotlib.pyplot as plt
+
+    p = BY_ID[check_id(patient_id)]
+    print(f'Patient {p.id}: "{p.complaint}"  ({p.loss}, {p.n_classes} classes, {p.val_size} val rows)')
+    if p in PATIENTS:
+        fig = plt.figure(figsize=(11, 3.4), layout="constrained")
+        draw_patient(fig, p.id)
+        plt.show()
+
+
 def draw_patient(fig, patient_id: str) -> None:
     """A patient's log as the student would plot it: loss and accuracy, train and val."""
     from helpers.curves import plot_curves
