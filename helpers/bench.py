@@ -21,7 +21,7 @@ from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# DESIGN.md's performance budget (this 2-core machine, no GPU).
+# The suite's performance budget (this 2-core machine, no GPU): what a class on laptops can wait for.
 BUDGET = {"notebook_cold_s": 90, "notebook_warm_s": 15, "redraw_s": 0.1, "uncached_s": 20, "kernel_mb": 1536}
 # Runs one notebook in a child process and reports the largest resident set among its
 # descendants (the kernel): RUSAGE_CHILDREN counts waited-for grandchildren too.
