@@ -237,13 +237,15 @@ def check_metric_consistency(ctx: Context) -> list[Finding]:
             "METRIC_INCONSISTENT", "error",
             f"{split} accuracy {acc[worst]:.4f} is impossible at loss {loss[worst]:.4f} (epoch "
             f"{epochs[worst]:.0f}): cross-entropy L allows no accuracy below "
-            f"{'1 − L/ln 2' if labels == 1 else f'1 − {labels}·L/ln 2'} = {floor[worst]:.4f}.",
+            f"{'1 − L/ln 2' if labels == 1 else f'1 − {labels}·L/ln 2'} = {floor[worst]:.4f} (for an unweighted, "
+            "unsmoothed cross-entropy on the same samples as the accuracy).",
             {"split": split, "epochs_inconsistent": len(bad), "epochs_logged": len(epochs),
              "epoch": float(epochs[worst]), "loss": float(loss[worst]), "accuracy": float(acc[worst]),
              "accuracy_floor": float(floor[worst])},
             "The metric is not the accuracy you think (e.g. keras.metrics.Accuracy() tests exact equality of "
             "probabilities and labels; use BinaryAccuracy/'binary_accuracy' or SparseCategoricalAccuracy), or the "
-            "labels do not match the outputs. Fix the metric before tuning anything.",
+            "labels do not match the outputs. Fix the metric before tuning anything. If the loss was weighted "
+            "(class_weight, sample_weight) or label-smoothed, the bound does not apply and this is no evidence.",
         ))
     return findings
 
