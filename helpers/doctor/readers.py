@@ -20,6 +20,7 @@ Canonical names: ``loss``, ``val_loss``, ``accuracy``, ``val_accuracy`` (any acc
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import re
@@ -282,6 +283,24 @@ def _table(path: Path, text: str) -> tuple[list[str], list[list[str]], list[int]
     return header, body, numbers
 
 
+def _numeric_table(path: Path, text: str) -> tuple[list[str], np.ndarray] | None:
+    """The common case in one C pass: a header, then rows of numbers only (NaN allowed, no blank cell).
+
+    None when the file needs the careful path (blank cells, text, a repeated header, a cut last row).
+    """
+    lines = _lines(text)
+    if len(lines) < 2:
+        return None
+    sep, at = _layout(path, lines)
+    header = [h.strip() for h in next(csv.reader([lines[at]], delimiter=sep))]
+    try:
+        table = np.loadtxt(io.StringIO("\n".join(lines[at + 1 :])), delimiter=sep, dtype=float, comments=None,
+                           ndmin=2, quotechar='"')
+    except ValueError:
+        return None
+    return (header, table) if table.shape[1] == len(header) else None
+
+
 def _numbers(path: Path, name: str, cells: Sequence[str], lines: Sequence[int]) -> np.ndarray:
     """Cells to floats; a blank cell is NaN (nothing logged), text raises LogError naming the line."""
     try:
@@ -314,25 +333,29 @@ def _segments(epoch: np.ndarray, *, repeats: bool = False) -> list[slice]:
 def read_keras_csv(path: str | Path) -> list[History]:
     """Every run in a Keras ``CSVLogger`` file, oldest first."""
     path = Path(path)
-    header, body, lines = _table(path, _text(path, _read_bytes(path)))
-    if len(set(header)) != len(header):
-        keep = [i for i, h in enumerate(header) if h not in header[:i]]
-        header, body = [header[i] for i in keep], [[r[i] for i in keep] for r in body]
-    # A repeated header row marks an appended run whose epochs may not restart (resumed with append=True).
-    first = header[0]
-    breaks = {i for i, row in enumerate(body) if row[0] == first and [c.strip() for c in row] == header}
-    if breaks:
-        body = [row for i, row in enumerate(body) if i not in breaks]
-        lines = [line for i, line in enumerate(lines) if i not in breaks]
-    keep = range(len(body))
-    try:  # the common case, every cell a number: one conversion for the whole table
-        table = np.array(body, dtype=float).reshape(len(body), len(header))
-        columns = {name: table[:, j] for j, name in enumerate(header)}
-    except ValueError:
+    text = _text(path, _read_bytes(path))
+    fast = _numeric_table(path, text)
+    breaks: set[int] = set()
+    if fast is not None:
+        header, table = fast
+        columns = {name: table[:, j] for j, name in enumerate(header) if name not in header[:j]}
+        header = list(columns)
+        n = len(table)
+    else:
+        header, body, lines = _table(path, text)
+        if len(set(header)) != len(header):
+            keep = [i for i, h in enumerate(header) if h not in header[:i]]
+            header, body = [header[i] for i in keep], [[r[i] for i in keep] for r in body]
+        # A repeated header row marks an appended run whose epochs may not restart (resumed, append=True).
+        first = header[0]
+        breaks = {i for i, row in enumerate(body) if row[0] == first and [c.strip() for c in row] == header}
+        if breaks:
+            body = [row for i, row in enumerate(body) if i not in breaks]
+            lines = [line for i, line in enumerate(lines) if i not in breaks]
+        n = len(body)
         cells = list(zip(*body, strict=True)) if body else [()] * len(header)  # one tuple per column
         columns = {name: _numbers(path, name, cells[j], lines) for j, name in enumerate(header)}
     epoch = columns.pop("epoch", None)
-    n = len(keep)
     cut = sorted({b - sum(1 for c in breaks if c < b) for b in breaks} - {0, n})
     pieces = [slice(a, b) for a, b in zip([0, *cut], [*cut, n], strict=True)]
     runs = []
@@ -343,7 +366,7 @@ def read_keras_csv(path: str | Path) -> list[History]:
             if rows.stop <= rows.start:
                 continue
             if epoch is not None and np.isfinite(epoch[rows]).all():
-                epochs = [int(e) + 1 for e in epoch[rows]]
+                epochs = (epoch[rows].astype(int) + 1).tolist()
             else:
                 epochs = list(range(1, rows.stop - rows.start + 1))
             runs.append(_history({k: v[rows] for k, v in columns.items()}, epochs, {"format": "keras_csv"}))
