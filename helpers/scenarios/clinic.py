@@ -105,8 +105,9 @@ PATIENTS: list[Patient] = [
             "case 03, the post: the BiLSTM head over a 1-step sequence squashes everything; nothing trains",
             facts="a CNN with a bidirectional LSTM head, 630 training images, 9 classes",
             source="case 03, 'the post (BiLSTM head)', seed 1"),
-    Patient("H", "nothing seems wrong, but validation jumps around", CE, 10, 25, E(),
-            "notebook 00 'noisy validation': 25 rows, ±8 points of binomial error", source="notebook 00"),
+    Patient("H", "low capacity? both curves are flat and close", CE, 10, 400, E({"UNDERFITTING"}),
+            "notebook 00 'underfitting': a model too small for its data; the doctor only notes it (info), because "
+            "nothing in the log is inconsistent", doctor=E(), source="notebook 00"),
     Patient("I", "the forum's own log: loss 0.12, acc 0.02, val_loss 4.3", BCE, 2, 30405,
             E({"METRIC_INCONSISTENT", "POPULATION_SHIFT"}),
             "Cross Validated 444546 as printed: wrong metric, a tail split, and a jumpy validation",
@@ -203,7 +204,7 @@ SOURCES: dict[str, Callable[[], History]] = {
     "D": _reference(C01, "the post", 1),
     "E": _reference(C05, "X and y shuffled separately", 1),
     "G": _reference(C03, "the post (BiLSTM head)", 1),
-    "H": _shape("noisy validation"),
+    "H": _shape("underfitting"),
     "I": _forum,
     "J": _reference(C02, "SGD, momentum 0.99", 0),
     "K": _reference(C04, "scaled + Adam, tail split", 0, "BinaryAccuracy()"),
@@ -511,13 +512,16 @@ def rule_stale_norm_stats(ev: Cited) -> Verdict:
         return False, ("stale statistics show as val_loss/loss ≥ 3 in the first epochs (1–3): cite such an epoch "
                        "(a model that has memorised nothing yet cannot have a gap that large).")
     e0, r0 = high[0]
-    low = [(e, r) for e, r in ev.at("val_loss/loss") if e > e0 and r < 2]
-    if not low:
+    cited = [(e, r) for e, r in ev.at("val_loss/loss") if e >= e0]
+    falls = [(a, b) for a in cited for b in cited if b[0] > a[0] and (a[1] / b[1] >= 3 or b[1] < 2)]
+    if not falls:
         return False, (f"val_loss/loss is {r0:.1f} at epoch {e0}, but stale statistics catch up: cite a later "
-                       "epoch where the ratio has collapsed below 2. Without a collapse this is a shift.")
-    e1, r1 = low[0]
-    return True, (f"val_loss/loss is {r0:.1f} at epoch {e0} and {r1:.2f} at epoch {e1}: validation was scored by "
-                  "something other than the model training sees, and it caught up — BatchNorm's moving statistics.")
+                       "epoch where the ratio has fallen at least 3× from an earlier one (or below 2). Without a "
+                       "collapse this is a shift.")
+    (ea, ra), (eb, rb) = falls[0]
+    return True, (f"val_loss/loss is {r0:.1f} at epoch {e0}, and falls from {ra:.1f} (epoch {ea}) to {rb:.2f} "
+                  f"(epoch {eb}): validation was scored by something other than the model training sees, and it "
+                  "caught up — BatchNorm's moving statistics.")
 
 
 def rule_population_shift(ev: Cited) -> Verdict:
@@ -528,9 +532,11 @@ def rule_population_shift(ev: Cited) -> Verdict:
     high = _early_high(ev)
     if high:
         e0, r0 = high[0]
-        if final < 2:
-            return False, (f"val_loss/loss is {r0:.1f} at epoch {e0} but {final:.2f} at the end: validation came "
-                           "back. A population does not change during training; a collapse is stale statistics.")
+        epochs, _ = ev.log.series("val_loss/loss")
+        peak = float(np.max(ratios[epochs >= e0]))
+        if final < 2 or peak / final >= 3:
+            return False, (f"val_loss/loss is {r0:.1f} at epoch {e0}, peaks at {peak:.0f} and ends at {final:.2f}: "
+                           "validation came back. A population does not change during training; a collapse is stale statistics.")
         return True, (f"val_loss/loss is already {r0:.1f} at epoch {e0}, before any memorising, and stays "
                       f"({final:.1f} at the end): validation is drawn from something training never saw.")
     best = ev.get("best_epoch")
@@ -578,8 +584,19 @@ def rule_val_at_chance(ev: Cited) -> Verdict:
                    f"({c:.3f}) while training is above it.")
 
 
+def _weighted_chance(log: Log) -> str:
+    val = log.columns["val_loss"][np.isfinite(log.columns["val_loss"])]
+    c = log.patient.chance_level
+    prior = -(c * math.log(c) + (1 - c) * math.log(1 - c))
+    return (f"with class weights the model trades majority accuracy for minority recall, so an accuracy near the "
+            f"majority share ({c}) says nothing about learning. The unweighted val_loss fell from {val[0]:.3f} to "
+            f"{val[-1]:.3f}, below the {prior:.3f} of always predicting the class shares: it learnt.")
+
+
 def rule_nothing_learnt(ev: Cited) -> Verdict:
     log, c = ev.log, ev.log.patient.chance_level
+    if log.patient.weighted:
+        return False, _weighted_chance(log)
     band = _band(log)
     late = [e for e in ev.epochs_with("accuracy", "val_accuracy") if e >= log.epochs[-1] / 2]
     for e in late:
@@ -660,7 +677,7 @@ def rule_healthy(ev: Cited) -> Verdict:
     band = _band(log)
     if log.has("accuracy"):
         train, val = log.at("accuracy", e), log.at("val_accuracy", e)
-        if abs(train - p.chance_level) <= band:
+        if abs(train - p.chance_level) <= band and not p.weighted:
             return False, f"training accuracy {train:.3f} is at chance at epoch {e}: the model learnt nothing."
         if train - val > max(0.05, math.sqrt(2) * band):
             return False, (f"at epoch {e} training leads validation by {train - val:.3f}, more than noise: a gap "
@@ -848,7 +865,28 @@ def draw_patient(fig, patient_id: str) -> None:
         ax.grid(alpha=0.3)
 
 
-EXAMPLE_EVIDENCE: dict[str, tuple[object, dict]] = {}
+# One right answer per log patient: (diagnosis, evidence). The solutions print them; the tests check each.
+EXAMPLE_EVIDENCE: dict[str, tuple[object, dict]] = {
+    "A": ("OVERFITTING", {"best_epoch": 25, "rise": 0.29}),
+    "B": ("STALE_NORM_STATS", {"val_loss/loss@2": 24.6, "val_loss/loss@6": 776, "val_loss/loss@10": 75}),
+    "C": ("METRIC_INCONSISTENT", {"epoch": 30, "loss": 0.124, "accuracy": 0.0}),
+    "D": ("POPULATION_SHIFT", {"best_epoch": 10, "val_loss/loss@10": 3.1}),
+    "E": ("NOTHING_LEARNT", {"epoch": 10, "accuracy": 0.10, "val_accuracy": 0.065}),
+    "F": (HEALTHY, {"epoch": 20, "accuracy": 0.895, "val_accuracy": 0.899}),
+    "G": ("NOTHING_LEARNT", {"epoch": 60, "accuracy": 0.124, "val_accuracy": 0.111}),
+    "H": ("UNDERFITTING", {"loss@40": 2.07}),
+    "I": ({"METRIC_INCONSISTENT", "POPULATION_SHIFT"}, {"epoch": 1, "loss": 0.123, "accuracy": 0.021,
+                                                        "val_loss/loss": 35, "val_loss/loss@300": 23}),
+    "J": ("STALE_NORM_STATS", {"val_loss/loss@3": 292, "val_loss/loss@9": 1.44}),
+    "K": ("OVERFITTING", {"best_epoch": 1, "rise": 0.98}),
+    "L": (HEALTHY, {"epoch": 30, "accuracy": 0.988, "val_accuracy": 0.965, "val_loss/loss": 1.07}),
+    "M": ("OVERFITTING", {"best_epoch": 8, "rise": 0.47}),
+    "N": ("OVERFITTING", {"best_epoch": 5, "rise": 0.47}),
+    "O": ("OVERFITTING", {"best_epoch": 10, "rise": 0.23}),
+    "P": ("OVERFITTING", {"best_epoch": 1, "rise": 0.65}),
+    "Q": ("POPULATION_SHIFT", {"best_epoch": 7, "val_loss/loss@7": 11.7}),
+    "R": (HEALTHY, {"epoch": 40, "accuracy": 0.915, "val_accuracy": 0.95}),
+}
 
 
 def solution(patient_id: str) -> str:
