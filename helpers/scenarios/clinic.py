@@ -80,7 +80,8 @@ PATIENTS: list[Patient] = [
             "notebook 00 'overfitting': 150 rows, 20 % wrong labels, a wide MLP", source="notebook 00"),
     Patient("B", "my val loss is 100× my train loss for 8 epochs, then it suddenly drops", SCE, 10, 400,
             E({"STALE_NORM_STATS"}), "case 02, the post: BatchNorm momentum 0.99, Adam, 50 steps an epoch",
-            facts="a small CNN with BatchNorm, 1600 training images", source="case 02, 'the post (Adam, momentum 0.99)', seed 0"),
+            facts="a small CNN with BatchNorm, 1600 training images",
+            source="case 02, 'the post (Adam, momentum 0.99)', seed 0"),
     Patient("C", "accuracy 2 % at a loss of 0.11?", BCE, 2, 1600, E({"METRIC_INCONSISTENT"}),
             "case 04, the post compiled with keras.metrics.Accuracy(): exact equality of probabilities and labels",
             facts="one sigmoid output; 3 % of parts are bad", source="case 04, 'the post' with Accuracy(), seed 1"),
@@ -536,7 +537,8 @@ def rule_population_shift(ev: Cited) -> Verdict:
         peak = float(np.max(ratios[epochs >= e0]))
         if final < 2 or peak / final >= 3:
             return False, (f"val_loss/loss is {r0:.1f} at epoch {e0}, peaks at {peak:.0f} and ends at {final:.2f}: "
-                           "validation came back. A population does not change during training; a collapse is stale statistics.")
+                           "validation came back. A population does not change during training; a collapse is "
+                           "stale statistics.")
         return True, (f"val_loss/loss is already {r0:.1f} at epoch {e0}, before any memorising, and stays "
                       f"({final:.1f} at the end): validation is drawn from something training never saw.")
     best = ev.get("best_epoch")
@@ -688,7 +690,7 @@ def rule_healthy(ev: Cited) -> Verdict:
             return False, f"at epoch {e} validation loss is {ratio:.1f}× training's: that gap has a cause; name it."
         if log.whole("rise") >= max(0.05 * float(np.nanmin(log.columns["val_loss"])), 0.01) and \
                 log.whole("best_epoch") < log.val_epochs[-1]:
-            return False, "validation loss has turned up since its best epoch: cite best_epoch and rise, and look again."
+            return False, "validation loss has turned up since its best epoch: cite best_epoch and rise; look again."
     return True, (f"at epoch {e} validation follows training within its noise (±{band:.3f} on accuracy) and nothing in "
                   "the log breaks a bound: no fault in the measurement. (Whether the model is good enough is another "
                   "question.)")
