@@ -30,6 +30,7 @@ def test_enough_patients_from_every_case_and_beyond():
     for case in ("01", "02", "03", "04", "05"):
         assert sum(s.startswith(f"case {case}") for s in sources) >= 2, case
     assert sum(s == "notebook 00" for s in sources) <= 3
+    assert sum("write_new_keras_logs" in s for s in sources) == 3
     new = {p.id for p in clinic.PATIENTS if p.id in clinic.KERAS_LOGS or p.id in clinic.COPIED}
     assert new == {"F", "L", "O", "P"}
     assert clinic.BY_ID["F"].weighted and clinic.BY_ID["L"].label_smoothing == 0.1

@@ -87,9 +87,12 @@ PATIENTS: list[Patient] = [
             facts="one sigmoid output; 3 % of parts are bad", source="case 04, 'the post' with Accuracy(), seed 1"),
     Patient("D", "train accuracy 91 %, validation 59 %: my model does not generalise", CE, 10, 240,
             E({"POPULATION_SHIFT"}),
-            "case 01, the post: the validation generator flips every image (without the flip: 95 %); the doctor is "
-            "silent because the ratio grows slowly, but validation at its best is already 3× training",
-            doctor=E(), facts="letters from image folders, two ImageDataGenerators (train and validation)",
+            "case 01, the post: one ImageDataGenerator(horizontal_flip=True, validation_split=0.2) feeds both "
+            "subsets; A/B, C/D and E/F are mirror images, so a flipped A is a B, and validation is each folder's "
+            "sorted first 20 % (other recordings). Without the flip validation reaches 95 %. The doctor is silent "
+            "because the ratio grows slowly, but validation at its best is already 3× training",
+            doctor=E(), facts="hand signs filmed as recordings, read from image folders by one ImageDataGenerator "
+                              "(horizontal_flip=True, validation_split=0.2) for both subsets",
             source="case 01, 'the post', seed 1"),
     Patient("E", "nothing learns: train and val stuck at 10 %, whatever I try", SCE, 10, 168, E({"NOTHING_LEARNT"}),
             "case 05: X and y shuffled separately before the split, so no image keeps its label",
@@ -101,7 +104,7 @@ PATIENTS: list[Patient] = [
             doctor=E({"METRIC_INCONSISTENT", "POPULATION_SHIFT"}),
             facts="Keras fit(..., class_weight={0: 0.1, 1: 1.0}) on 1200 rows, 10 % positives; "
                   "Keras weights the training loss only (validation is unweighted)",
-            source="write_new_keras_logs: class_weight", chance=0.9, weighted=True),
+            source="a tiny Keras training (clinic.write_new_keras_logs), class_weight", chance=0.9, weighted=True),
     Patient("G", "train and val accuracy both stay at 12 % for 60 epochs", CE, 9, 90, E({"NOTHING_LEARNT"}),
             "case 03, the post: the BiLSTM head over a 1-step sequence squashes everything; nothing trains",
             facts="a CNN with a bidirectional LSTM head, 630 training images, 9 classes",
@@ -128,7 +131,7 @@ PATIENTS: list[Patient] = [
             "a healthy tiny MLP on digits with CategoricalCrossentropy(label_smoothing=0.1): the loss cannot go "
             "below the entropy of the smoothed targets (0.50)",
             facts="loss=CategoricalCrossentropy(label_smoothing=0.1), one-hot labels",
-            source="write_new_keras_logs: label smoothing", label_smoothing=0.1),
+            source="a tiny Keras training (clinic.write_new_keras_logs), label smoothing", label_smoothing=0.1),
     Patient("M", "split by recording, my validation collapses: should I go back to random windows?", SCE, 10, 168,
             E({"OVERFITTING"}),
             "case 05, split by recording: the honest split; validation loss rises after epoch 3 while training "
@@ -142,7 +145,7 @@ PATIENTS: list[Patient] = [
             E({"OVERFITTING"}),
             "a tiny wide MLP on 150 digits with 20 % wrong labels, validated every 5 epochs",
             facts="fit(..., validation_freq=5): validation ran at epochs 5, 10, …, 60 only",
-            source="write_new_keras_logs: validation_freq=5"),
+            source="a tiny Keras training (clinic.write_new_keras_logs), validation_freq=5"),
     Patient("P", "fine-tuning IndoBERT: eval loss triples but eval accuracy holds at 85 %", CE, 2, None,
             E({"OVERFITTING"}),
             "a real Hugging Face trainer_state.json: eval loss lowest at epoch 1, then up every epoch while the "
@@ -152,11 +155,13 @@ PATIENTS: list[Patient] = [
             facts="Hugging Face Trainer, 5 epochs, trainer_state.json (no training accuracy is logged)",
             source=f"tests/data/real_logs/{HF_LOG} (GitHub haipradana/indobert-indonesia-sarcastic-satire-"
                    "classification, model/trainer_state.json)", file="P.json"),
-    Patient("Q", "I split my letters by writer as the forum said, and validation got worse", CE, 10, 240,
-            E({"POPULATION_SHIFT"}),
-            "case 01 done right (split by writer): new writers are another population; the random file split "
-            "(99 %) had the same writers on both sides",
-            facts="modern pipeline, files split by writer", source="case 01, 'modern, done right', seed 0"),
+    Patient("Q", "I moved whole recordings to validation as the forum said, and validation got worse", CE, 10,
+            240, E({"POPULATION_SHIFT"}),
+            "case 01 done right (modern pipeline, no flip, whole recordings to validation): frames of a recording "
+            "never seen are another population; a random file split scores 99 % because neighbouring frames of "
+            "one recording land on both sides",
+            facts="hand signs filmed as recordings; validation holds whole recordings never seen in training",
+            source="case 01, 'modern, done right', seed 0"),
     Patient("R", "my validation accuracy is higher than training, is that a leak?", CE, 10, 400, E(),
             "notebook 00 'heavy dropout': the logged train curve has dropout on", source="notebook 00"),
 ]
@@ -845,6 +850,8 @@ def show(patient_id: str) -> None:
 
 def draw_patient(fig, patient_id: str) -> None:
     """A patient's log as the student would plot it: loss and accuracy, train and val (val as points if sparse)."""
+    from matplotlib.ticker import MaxNLocator
+
     log = Log(BY_ID[check_id(patient_id)])
     axes = fig.subplots(1, 2)
     for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
@@ -863,6 +870,7 @@ def draw_patient(fig, patient_id: str) -> None:
         if not ax.lines:
             ax.text(0.5, 0.5, f"no {metric} in this log", ha="center", va="center", transform=ax.transAxes)
         ax.set(title=f"patient {patient_id}: {metric}", xlabel="epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
 
@@ -899,9 +907,9 @@ def solution(patient_id: str) -> str:
     if p.source:
         lines.append(f"   log: {p.source}")
     if p in PATIENTS:
-        example = EXAMPLE_EVIDENCE.get(p.id)
-        if example:
-            lines.append(f"   evidence: {example}")
+        if p.id in EXAMPLE_EVIDENCE:
+            diagnosis, evidence = EXAMPLE_EVIDENCE[p.id]
+            lines.append(f"   an answer: check_answer({p.id!r}, diagnosis={diagnosis!r}, evidence={evidence})")
     findings = [str(f) for f in examine(p.id) if f.severity in ("warn", "error")]
     lines += [f"   doctor: {f}" for f in findings] or ["   doctor: no warning"]
     return "\n".join(lines)
