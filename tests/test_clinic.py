@@ -61,6 +61,7 @@ def test_wrong_numbers_are_rejected_with_what_the_log_shows():
     assert "the log shows 169.3" in feedback
     assert "no validation at epoch 3" in clinic.check_answer("O", "OVERFITTING", {"epoch": 3, "val_loss": 1.0})
     assert "not in the evidence vocabulary" in clinic.check_answer("A", "OVERFITTING", {"bogus": 1})
+    assert "cite a number" in clinic.check_answer("A", "OVERFITTING", {"best_epoch": "twenty-five"})
     assert "is read at an epoch" in clinic.check_answer("A", "OVERFITTING", {"val_loss": 1})
 
 
@@ -96,10 +97,11 @@ def test_label_smoothing_patient_is_not_underfitting():
 def test_alternative_diagnoses_are_accepted_when_their_evidence_holds():
     # not the intended diagnosis, but what the cited numbers show by the principle behind the code
     assert "✓ OVERFITTING" in clinic.check_answer("Q", "OVERFITTING", {"best_epoch": 7, "rise": 0.22})
+    assert "✓ UNDERFITTING" in clinic.check_answer("M", "UNDERFITTING", {"loss@16": 1.26})
     assert "✓ VAL_AT_CHANCE" in clinic.check_answer("K", "VAL_AT_CHANCE",
                                                      {"epoch": 30, "accuracy": 1.0, "val_accuracy": 0.966})
     assert "✓ HEALTHY" in clinic.check_answer("H", set(), {"epoch": 40, "accuracy": 0.20, "val_accuracy": 0.17})
-    assert "✓ VAL_NOISY" in clinic.check_answer("I", "VAL_NOISY", {"swing": 0.43, "se": 0.0024})
+    assert "✓ VAL_NOISY" in clinic.check_answer("I", "VAL_NOISY", {"swing": 0.17, "se": 0.0024})
 
 
 def test_answers_the_evidence_does_not_support_are_explained():
@@ -110,6 +112,14 @@ def test_answers_the_evidence_does_not_support_are_explained():
     assert "came back" in feedback
     assert "floor" in clinic.check_answer("C", "HEALTHY", {"epoch": 30, "accuracy": 0.0, "val_accuracy": 0.03})
     assert "cannot be read off a log" in clinic.check_answer("A", "SPLIT_OVERLAP", {"best_epoch": 25})
+    # early curves climb fast: a trend is not noise (swing measures jumps around the neighbours' mean)
+    assert "✗ VAL_NOISY" in clinic.check_answer("F", "VAL_NOISY", {"swing": 0.004, "se": 0.015})
+    # a ratio ≥ 3 after validation loss has turned up is memorising, not a shift (the doctor says otherwise)
+    assert "✗ POPULATION_SHIFT" in clinic.check_answer("P", "POPULATION_SHIFT", {"val_loss/loss@3": 5.0})
+    # a fall of the ratio that does not stay down is not a collapse (K's ratio ends at its highest)
+    assert "✗ STALE_NORM_STATS" in clinic.check_answer("K", "STALE_NORM_STATS",
+                                                        {"val_loss/loss@2": 3.3, "val_loss/loss@19": 358,
+                                                         "val_loss/loss@21": 91})
 
 
 def test_old_calls_still_answer():

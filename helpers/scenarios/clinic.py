@@ -326,7 +326,8 @@ WHOLE_LOG: dict[str, tuple[str, float, float]] = {
     "best_epoch": ("the epoch of the lowest validation loss", 0.0, 0.0),
     "rise": ("how far validation loss rose from its minimum to the last validated epoch", 0.02, 0.20),
     "chance": ("the accuracy of a constant guess: 1/K, or the majority share when the facts give one", 0.01, 0.0),
-    "swing": ("the largest change of val_accuracy between two consecutive validations", 0.02, 0.0),
+    "swing": ("in the run's second half, the largest distance of a val_accuracy from the mean of its two "
+              "neighbouring validations (a trend does not count, a jump does)", 0.02, 0.0),
     "se": ("the binomial error of val_accuracy: sqrt(p(1 − p)/n), p its mean, n the validation rows", 0.005, 0.20),
 }
 EVIDENCE = {**PER_EPOCH, **WHOLE_LOG}
@@ -337,6 +338,15 @@ def evidence_table() -> str:
     lines = [f"{name:<14} {what}" for name, (what, _, _) in PER_EPOCH.items()]
     lines += [f"{name:<14} {what}" for name, (what, _, _) in WHOLE_LOG.items()]
     return "\n".join(lines)
+
+
+def swing(epochs: np.ndarray, acc: np.ndarray, last_epoch: int) -> float:
+    """Largest |v_t − (v_{t−1} + v_{t+1})/2| for validations t in the second half of the run (0 with too few)."""
+    if len(acc) < 3:
+        return 0.0
+    mid = np.abs(acc[1:-1] - (acc[:-2] + acc[2:]) / 2)
+    late = epochs[1:-1] > last_epoch / 2
+    return float(mid[late].max()) if late.any() else 0.0
 
 
 class Log:
@@ -391,7 +401,7 @@ class Log:
             raise ValueError("this log has no val_accuracy column.")
         acc = self.columns["val_accuracy"][np.isfinite(self.columns["val_accuracy"])]
         if name == "swing":
-            return float(np.max(np.abs(np.diff(acc)))) if len(acc) > 1 else 0.0
+            return swing(self.val_epochs, acc, int(self.epochs[-1]))
         if self.patient.val_size is None:
             raise ValueError("the facts do not say how many validation rows there are: se cannot be known.")
         p = float(np.mean(acc))
@@ -461,7 +471,11 @@ def verify(patient_id: str, evidence: dict) -> tuple[Cited, list[str]]:
             continue
         _, tol_abs, tol_rel = EVIDENCE[name]
         where = f" at epoch {epoch}" if epoch is not None else ""
-        cited = float(cited)
+        try:
+            cited = float(cited)
+        except (TypeError, ValueError):
+            problems.append(f"{key}: cite a number (you wrote {cited!r}).")
+            continue
         same = (math.isnan(actual) and math.isnan(cited)) or abs(cited - actual) <= max(tol_abs, tol_rel * abs(actual))
         if not same:
             problems.append(f"{name}{where}: you cite {cited:g}, the log shows {actual:.4g}.")
@@ -519,11 +533,14 @@ def rule_stale_norm_stats(ev: Cited) -> Verdict:
                        "(a model that has memorised nothing yet cannot have a gap that large).")
     e0, r0 = high[0]
     cited = [(e, r) for e, r in ev.at("val_loss/loss") if e >= e0]
-    falls = [(a, b) for a in cited for b in cited if b[0] > a[0] and (a[1] / b[1] >= 3 or b[1] < 2)]
+    _, ratios = ev.log.series("val_loss/loss")
+    final = float(ratios[-1])
+    falls = [(a, b) for a in cited for b in cited
+             if b[0] > a[0] and (a[1] / b[1] >= 3 or b[1] < 2) and (final <= a[1] / 3 or final < 2)]
     if not falls:
         return False, (f"val_loss/loss is {r0:.1f} at epoch {e0}, but stale statistics catch up: cite a later "
-                       "epoch where the ratio has fallen at least 3× from an earlier one (or below 2). Without a "
-                       "collapse this is a shift.")
+                       "epoch where the ratio has fallen at least 3× from an earlier one (or below 2) and stays down. "
+                       "Without a collapse this is a shift.")
     (ea, ra), (eb, rb) = falls[0]
     return True, (f"val_loss/loss is {r0:.1f} at epoch {e0}, and falls from {ra:.1f} (epoch {ea}) to {rb:.2f} "
                   f"(epoch {eb}): validation was scored by something other than the model training sees, and it "
@@ -535,7 +552,13 @@ def rule_population_shift(ev: Cited) -> Verdict:
         return False, _weighted_ratio(ev.log)
     _, ratios = ev.log.series("val_loss/loss")
     final = float(ratios[-1]) if len(ratios) else float("nan")
-    high = _early_high(ev)
+    best_log = ev.log.whole("best_epoch")
+    high = [(e, r) for e, r in _early_high(ev) if e <= best_log]
+    late = [(e, r) for e, r in _early_high(ev) if e > best_log]
+    if late and not high and ev.get("best_epoch") is None:
+        e, r = late[0]
+        return False, (f"val_loss/loss is {r:.1f} at epoch {e}, but validation loss was already rising then (its "
+                       f"best epoch is {best_log:.0f}): a gap that opens after validation's best is memorising.")
     if high:
         e0, r0 = high[0]
         epochs, _ = ev.log.series("val_loss/loss")
@@ -554,8 +577,8 @@ def rule_population_shift(ev: Cited) -> Verdict:
     if at_best:
         return False, (f"at validation's best epoch ({int(best)}) val_loss/loss is only {at_best[0]:.2f}: the gap "
                        "opened later, while training memorised — that is overfitting, not another population.")
-    return False, ("a shift shows as val_loss/loss ≥ 3 in the first epochs (1–3), or ≥ 2 already at validation's "
-                   "best epoch: cite one of them (best_epoch and val_loss/loss@best_epoch).")
+    return False, ("a shift shows as val_loss/loss ≥ 3 in the first epochs (1–3) before validation loss turns up, "
+                   "or ≥ 2 already at validation's best epoch: cite one (best_epoch and val_loss/loss@best_epoch).")
 
 
 def rule_overfitting(ev: Cited) -> Verdict:
@@ -583,12 +606,12 @@ def rule_val_at_chance(ev: Cited) -> Verdict:
     band = _band(log)
     for e in ev.epochs_with("accuracy", "val_accuracy"):
         train, val = log.at("accuracy", e), log.at("val_accuracy", e)
-        if abs(val - c) <= band and train >= c + band:
+        if e >= 0.8 * log.epochs[-1] and abs(val - c) <= band and train >= c + band:
             return True, (f"at epoch {e} validation scores {val:.3f}, chance is {c:.3f} (±{band:.3f} on "
                           f"{log.patient.val_size or '?'} rows), while training reaches {train:.3f}: what training "
                           "learns does not reach validation at all.")
-    return False, (f"cite an epoch's accuracy and val_accuracy with validation within ±{band:.3f} of chance "
-                   f"({c:.3f}) while training is above it.")
+    return False, (f"cite an epoch near the end (the last fifth of the run) where val_accuracy is within "
+                   f"±{band:.3f} of chance ({c:.3f}) while training accuracy is above it.")
 
 
 def _weighted_chance(log: Log) -> str:
@@ -647,11 +670,12 @@ def rule_val_noisy(ev: Cited) -> Verdict:
     swing, se = ev.get("swing"), ev.get("se")
     if swing is None or se is None:
         return False, "cite swing (the largest jump of val_accuracy) and se (its binomial error)."
-    limit = 3 * math.sqrt(2) * se
+    limit = 3 * math.sqrt(1.5) * se  # v_t − (v_{t−1} + v_{t+1})/2 of three estimates has SE √1.5·se
     if swing > limit:
-        return True, (f"val_accuracy jumps by {swing:.3f} between two validations, more than 3·√2·se = {limit:.3f} "
-                      "(the difference of two estimates on these rows): validation changes more than its rows allow.")
-    return False, (f"the largest jump {swing:.3f} is within 3·√2·se = {limit:.3f}: that is what "
+        return True, (f"a val_accuracy sits {swing:.3f} from the mean of its neighbours, more than 3·√1.5·se = "
+                      f"{limit:.3f} (what three estimates on these rows allow): validation changes more than its "
+                      "rows explain.")
+    return False, (f"the largest jump {swing:.3f} is within 3·√1.5·se = {limit:.3f}: that is what "
                    f"{ev.log.patient.val_size} rows give; the noise is real but explained, not a fault.")
 
 
