@@ -150,3 +150,18 @@ def test_retraining_the_keras_patients_gives_the_same_diagnoses(tmp_path):
         found = doctor.codes(doctor.diagnose_history(path, loss=p.loss, n_classes=p.n_classes, val_size=p.val_size),
                              at_least="warn")
         assert found == p.doctor_codes, p.id
+
+
+@pytest.mark.parametrize("patient", clinic.PATIENTS, ids=lambda p: p.id)
+def test_each_patient_draws_and_prints_its_numbers(patient):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure()
+    clinic.draw_patient(fig, patient.id)
+    assert all(ax.lines for ax in fig.axes[:1])
+    plt.close(fig)
+    rows = clinic.table(patient.id).splitlines()
+    assert len(rows) == len(clinic.Log(patient).epochs) + 1

@@ -886,11 +886,11 @@ def draw_patient(fig, patient_id: str) -> None:
             keep = np.isfinite(values)
             sparse = keep.sum() < len(keep)
             ax.plot(log.epochs[keep], values[keep], "o-" if sparse else "-", color=colour, label=label, ms=4)
+        if metric == "loss" and ax.lines:
+            ax.set_yscale("log")  # a ratio of two losses is a distance on this axis
         if metric == "accuracy":
             ax.axhline(log.patient.chance_level, color="grey", lw=0.8, ls=":", label="chance")
             ax.set_ylim(-0.02, 1.02)
-        else:
-            ax.set_ylim(bottom=0)
         if not ax.lines:
             ax.text(0.5, 0.5, f"no {metric} in this log", ha="center", va="center", transform=ax.transAxes)
         ax.set(title=f"patient {patient_id}: {metric}", xlabel="epoch")
@@ -921,6 +921,17 @@ EXAMPLE_EVIDENCE: dict[str, tuple[object, dict]] = {
     "Q": ("POPULATION_SHIFT", {"best_epoch": 7, "val_loss/loss@7": 11.7}),
     "R": (HEALTHY, {"epoch": 40, "accuracy": 0.915, "val_accuracy": 0.95}),
 }
+
+
+def table(patient_id: str) -> str:
+    """A patient's log as the numbers it holds, one row per epoch (blank where nothing was logged)."""
+    log = Log(BY_ID[check_id(patient_id)])
+    names = [c for c in LOG_COLUMNS if log.has(c)]
+    rows = [f"{'epoch':>5} " + " ".join(f"{n:>12}" for n in names)]
+    for i, e in enumerate(log.epochs):
+        cells = [log.columns[n][i] for n in names]
+        rows.append(f"{e:>5} " + " ".join(f"{v:>12.4g}" if np.isfinite(v) else " " * 12 for v in cells))
+    return "\n".join(rows)
 
 
 def solution(patient_id: str) -> str:
