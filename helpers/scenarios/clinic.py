@@ -923,12 +923,12 @@ EXAMPLE_EVIDENCE: dict[str, tuple[object, dict]] = {
 }
 
 
-def table(patient_id: str) -> str:
-    """A patient's log as the numbers it holds, one row per epoch (blank where nothing was logged)."""
+def table(patient_id: str, first: int | None = None) -> str:
+    """A patient's log as the numbers it holds, one row per epoch (blank where nothing was logged); `first` rows."""
     log = Log(BY_ID[check_id(patient_id)])
     names = [c for c in LOG_COLUMNS if log.has(c)]
     rows = [f"{'epoch':>5} " + " ".join(f"{n:>12}" for n in names)]
-    for i, e in enumerate(log.epochs):
+    for i, e in enumerate(log.epochs[:first]):
         cells = [log.columns[n][i] for n in names]
         rows.append(f"{e:>5} " + " ".join(f"{v:>12.4g}" if np.isfinite(v) else " " * 12 for v in cells))
     return "\n".join(rows)
