@@ -1,80 +1,195 @@
-"""Notebook 06: the clinic — unlabeled training logs to diagnose, and the answers.
+"""Notebook 06: the clinic — training logs to diagnose, with the numbers that show the diagnosis.
 
-Each patient is a Keras-style CSV log under ``data/clinic/`` exported from a real
-run of this suite (``python -m helpers.scenarios.clinic --write`` re-exports them;
-a test checks the committed files are exactly what the runs produce), plus two
-probe patients whose evidence is a model's data rather than a log.
+Each log patient is a training log under ``data/clinic/``: runs of cases 01–05 read from the committed
+reference (``reference.load``, nothing retrains), three of notebook 00's shapes, three tiny Keras trainings
+no notebook showed (``class_weight``, label smoothing, ``validation_freq=5``: ``write_new_keras_logs``), the
+forum's own log and one real Hugging Face log. Two probe patients bring data or a scoring function instead.
+
+A student answers with a diagnosis AND the evidence for it, in the vocabulary ``EVIDENCE``::
+
+    check_answer("B", diagnosis="STALE_NORM_STATS", evidence={"epoch": 2, "val_loss/loss": 80, "val_loss/loss@9": 1.1})
+
+``check_answer`` (a) reads every cited number back from the patient's log and says what the log shows when
+one is off, and (b) accepts any diagnosis the cited numbers support by the principle behind it (``RULES``),
+whether or not the doctor prints that code, and says why an answer is not supported.
+``python -m helpers.scenarios.clinic --write`` re-exports the logs (they are data: the tests check that they
+parse and show what they are there for, never that a retrain reproduces them bit for bit).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from helpers.runs import History, run
+from helpers.runs import History
 
-CLINIC_DIR = Path(__file__).resolve().parents[2] / "data" / "clinic"
-FORUM_LOG = Path(__file__).resolve().parents[2] / "data" / "forum" / "003_a8ebacd39794dcdb_log.csv"
+ROOT = Path(__file__).resolve().parents[2]
+CLINIC_DIR = ROOT / "data" / "clinic"
+FORUM_LOG = ROOT / "data" / "forum" / "003_a8ebacd39794dcdb_log.csv"
+REAL_LOGS = ROOT / "tests" / "data" / "real_logs"
+HF_LOG = "hf/haipradana__indobert-indonesia-sarcastic-satire-classification__indobert-binary-5ep-overfit.json"
 LOG_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy")
+LN2 = math.log(2.0)
+HEALTHY = "HEALTHY"  # the diagnosis "nothing wrong" (set() says the same)
 
 
 @dataclass(frozen=True)
 class Patient:
-    """One log to diagnose: what the student is told, and (for the solutions) what it is."""
+    """One patient: what the student is told, what it is, and what the doctor prints on it."""
 
     id: str
     complaint: str
     loss: str
     n_classes: int
-    val_size: int
-    expected: frozenset[str]  # the diagnosis: doctor codes (warn/error) the answer must name
-    story: str
-    also: frozenset[str] = frozenset()  # true as well, secondary: an answer may name them
+    val_size: int | None  # validation rows (None: the log does not say)
+    expected: frozenset[str]  # the intended diagnosis (empty = nothing wrong)
+    story: str  # what it really was (solutions only)
+    doctor: frozenset[str] | None = None  # the doctor's warn/error codes, when they differ from `expected`
+    facts: str = ""  # what the student is told besides the complaint (how the log was made)
+    source: str = ""  # where the log comes from
+    file: str = ""  # the log's file name under data/clinic (default: <id>.csv)
+    chance: float | None = None  # the accuracy of a constant guess, when not 1/K (imbalanced data)
+    weighted: bool = False  # the training loss is class-weighted (the validation loss is not)
+    label_smoothing: float = 0.0
 
     @property
     def doctor_codes(self) -> frozenset[str]:
-        """Every warn/error code the doctor reports on this log."""
-        return self.expected | self.also
+        """Every warn/error code the doctor reports on this patient."""
+        return self.expected if self.doctor is None else self.doctor
 
     @property
     def log(self) -> Path:
-        return CLINIC_DIR / f"{self.id}.csv"
+        return CLINIC_DIR / (self.file or f"{self.id}.csv")
+
+    @property
+    def chance_level(self) -> float:
+        return self.chance if self.chance is not None else 1.0 / self.n_classes
+
+
+E = frozenset
+CE, SCE, BCE = "categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy"
+PATIENTS: list[Patient] = [
+    Patient("A", "val loss went up after a while, is my model broken?", CE, 10, 400, E({"OVERFITTING"}),
+            "notebook 00 'overfitting': 150 rows, 20 % wrong labels, a wide MLP", source="notebook 00"),
+    Patient("B", "my val loss is 100× my train loss for 8 epochs, then it suddenly drops", SCE, 10, 400,
+            E({"STALE_NORM_STATS"}), "case 02, the post: BatchNorm momentum 0.99, Adam, 50 steps an epoch",
+            facts="a small CNN with BatchNorm, 1600 training images",
+            source="case 02, 'the post (Adam, momentum 0.99)', seed 0"),
+    Patient("C", "accuracy 2 % at a loss of 0.11?", BCE, 2, 1600, E({"METRIC_INCONSISTENT"}),
+            "case 04, the post compiled with keras.metrics.Accuracy(): exact equality of probabilities and labels",
+            facts="one sigmoid output; 3 % of parts are bad", source="case 04, 'the post' with Accuracy(), seed 1"),
+    Patient("D", "train accuracy 91 %, validation 59 %: my model does not generalise", CE, 10, 240,
+            E({"POPULATION_SHIFT"}),
+            "case 01, the post: one ImageDataGenerator(horizontal_flip=True, validation_split=0.2) feeds both "
+            "subsets; A/B, C/D and E/F are mirror images, so a flipped A is a B, and validation is each folder's "
+            "sorted first 20 % (other recordings). Without the flip validation reaches 95 %. The doctor is silent "
+            "because the ratio grows slowly, but validation at its best is already 3× training",
+            doctor=E(), facts="hand signs filmed as recordings, read from image folders by one ImageDataGenerator "
+                              "(horizontal_flip=True, validation_split=0.2) for both subsets",
+            source="case 01, 'the post', seed 1"),
+    Patient("E", "nothing learns: train and val stuck at 10 %, whatever I try", SCE, 10, 168, E({"NOTHING_LEARNT"}),
+            "case 05: X and y shuffled separately before the split, so no image keeps its label",
+            facts="a small CNN on 10 sign classes, RMSprop", source="case 05, 'X and y shuffled separately', seed 1"),
+    Patient("F", "the doctor says my accuracy is impossible and validation is another population: is it?", BCE,
+            2, 597, E(),
+            "a healthy tiny MLP on imbalanced digits ('is it a 9?', 10 % positives) trained with class_weight: the "
+            "training loss is weighted (majority rows count 0.1), validation's is not",
+            doctor=E({"METRIC_INCONSISTENT", "POPULATION_SHIFT"}),
+            facts="Keras fit(..., class_weight={0: 0.1, 1: 1.0}) on 1200 rows, 10 % positives; "
+                  "Keras weights the training loss only (validation is unweighted)",
+            source="a tiny Keras training (clinic.write_new_keras_logs), class_weight", chance=0.9, weighted=True),
+    Patient("G", "train and val accuracy both stay at 12 % for 60 epochs", CE, 9, 90, E({"NOTHING_LEARNT"}),
+            "case 03, the post: the BiLSTM head over a 1-step sequence squashes everything; nothing trains",
+            facts="a CNN with a bidirectional LSTM head, 630 training images, 9 classes",
+            source="case 03, 'the post (BiLSTM head)', seed 1"),
+    Patient("H", "low capacity? both curves are flat and close", CE, 10, 400, E({"UNDERFITTING"}),
+            "notebook 00 'underfitting': a model too small for its data; the doctor only notes it (info), because "
+            "nothing in the log is inconsistent", doctor=E(), source="notebook 00"),
+    Patient("I", "the forum's own log: loss 0.12, acc 0.02, val_loss 4.3", BCE, 2, 30405,
+            E({"METRIC_INCONSISTENT", "POPULATION_SHIFT"}),
+            "Cross Validated 444546 as printed: wrong metric, a tail split, and a jumpy validation",
+            doctor=E({"METRIC_INCONSISTENT", "POPULATION_SHIFT", "VAL_NOISY"}),
+            facts="validation_split=0.2: Keras takes the LAST 20 % of the file", source="data/forum (case 04's post)"),
+    Patient("J", "SGD looked better, but the gap is still there at first", SCE, 10, 400, E({"STALE_NORM_STATS"}),
+            "case 02 with SGD: stale BatchNorm statistics", facts="a small CNN with BatchNorm, SGD",
+            source="case 02, 'SGD, momentum 0.99', seed 0"),
+    Patient("K", "the model works on shuffled data but not on the last 20 % of my file", BCE, 2, 1600,
+            E({"OVERFITTING"}),
+            "case 04, scaled + Adam with validation_split=0.2 on a drifting production line: validation loss rises "
+            "from epoch 1 and the accuracy never leaves the majority share (every part called good)",
+            doctor=E({"OVERFITTING", "POPULATION_SHIFT"}),
+            facts="binary_accuracy; 3.4 % of the validation parts are bad (a constant 'good' scores 0.966)",
+            source="case 04, 'scaled + Adam, tail split' with BinaryAccuracy(), seed 0", chance=0.966),
+    Patient("L", "my loss never goes below 0.6, even at 99 % training accuracy: underfitting?", CE, 10, 400, E(),
+            "a healthy tiny MLP on digits with CategoricalCrossentropy(label_smoothing=0.1): the loss cannot go "
+            "below the entropy of the smoothed targets (0.50)",
+            facts="loss=CategoricalCrossentropy(label_smoothing=0.1), one-hot labels",
+            source="a tiny Keras training (clinic.write_new_keras_logs), label smoothing", label_smoothing=0.1),
+    Patient("M", "split by recording, my validation collapses: should I go back to random windows?", SCE, 10, 168,
+            E({"OVERFITTING"}),
+            "case 05, split by recording: the honest split; validation loss rises after epoch 3 while training "
+            "climbs (random windows scored 71 % by leaking recordings)",
+            facts="windows cut from 40 recordings; validation recordings are not in training",
+            source="case 05, 'split by recording', seed 0"),
+    Patient("N", "without the LSTM it learns, but validation stays far behind", CE, 9, 90, E({"OVERFITTING"}),
+            "case 03 with the LSTM removed: 630 images, 600 k parameters: validation loss bottoms out, then rises",
+            facts="the same CNN, LSTM head removed", source="case 03, 'LSTM removed', seed 0"),
+    Patient("O", "my CSV has holes in the validation columns, can I still read it?", SCE, 10, 400,
+            E({"OVERFITTING"}),
+            "a tiny wide MLP on 150 digits with 20 % wrong labels, validated every 5 epochs",
+            facts="fit(..., validation_freq=5): validation ran at epochs 5, 10, …, 60 only",
+            source="a tiny Keras training (clinic.write_new_keras_logs), validation_freq=5"),
+    Patient("P", "fine-tuning IndoBERT: eval loss triples but eval accuracy holds at 85 %", CE, 2, None,
+            E({"OVERFITTING"}),
+            "a real Hugging Face trainer_state.json: eval loss lowest at epoch 1, then up every epoch while the "
+            "training loss falls 50×; the doctor also prints POPULATION_SHIFT, which the numbers do not support "
+            "(validation was below training at epoch 1)",
+            doctor=E({"OVERFITTING", "POPULATION_SHIFT"}),
+            facts="Hugging Face Trainer, 5 epochs, trainer_state.json (no training accuracy is logged)",
+            source=f"tests/data/real_logs/{HF_LOG} (GitHub haipradana/indobert-indonesia-sarcastic-satire-"
+                   "classification, model/trainer_state.json)", file="P.json"),
+    Patient("Q", "I moved whole recordings to validation as the forum said, and validation got worse", CE, 10,
+            240, E({"POPULATION_SHIFT"}),
+            "case 01 done right (modern pipeline, no flip, whole recordings to validation): frames of a recording "
+            "never seen are another population; a random file split scores 99 % because neighbouring frames of "
+            "one recording land on both sides",
+            facts="hand signs filmed as recordings; validation holds whole recordings never seen in training",
+            source="case 01, 'modern, done right', seed 0"),
+    Patient("R", "my validation accuracy is higher than training, is that a leak?", CE, 10, 400, E(),
+            "notebook 00 'heavy dropout': the logged train curve has dropout on", source="notebook 00"),
+]
+
+
+# --- where each log comes from --------------------------------------------------------------------------------
+
+
+def _reference(case_key: str, name: str, seed_index: int, metric: str | None = None) -> Callable[[], History]:
+    def source() -> History:
+        from helpers import reference
+
+        history = reference.load(case_key)[seed_index][name]
+        if metric is not None:  # case 04: the columns Keras prints for the metric the post compiled with
+            from helpers.scenarios import case04_metric as c4
+
+            return History(metrics=dict(c4.as_logged(history, metric)))
+        return History(metrics={k: history[k] for k in LOG_COLUMNS})
+
+    return source
 
 
 def _shape(name: str) -> Callable[[], History]:
     def source() -> History:
+        from helpers.runs import run
         from helpers.scenarios import reading_curves as rc
 
         return run(rc.SHAPES[name])
-
-    return source
-
-
-def _shuffled_labels() -> History:
-    from helpers.scenarios import reading_curves as rc
-
-    return run(rc.CurvesConfig(epochs=60, n_train=300, hidden=256, label_noise=1.0))
-
-
-def _case02(name: str) -> Callable[[], History]:
-    def source() -> History:
-        from helpers.scenarios import case02_batchnorm as c2
-
-        return run(c2.configs()[name])
-
-    return source
-
-
-def _case04(name: str, metric: str) -> Callable[[], History]:
-    def source() -> History:
-        from helpers.scenarios import case04_metric as c4
-
-        return History(metrics=dict(c4.as_logged(run(c4.configs()[name]), metric)))
 
     return source
 
@@ -86,56 +201,545 @@ def _forum() -> History:
     return History(metrics={k: curves[k] for k in LOG_COLUMNS})
 
 
-E = frozenset
-PATIENTS: list[Patient] = [
-    Patient("A", "val loss went up after a while, is my model broken?", "categorical_crossentropy", 10, 400,
-            E({"OVERFITTING"}), "notebook 00 'overfitting': 150 rows, 20 % wrong labels, a wide MLP"),
-    Patient("B", "my val loss is 100× my train loss for 8 epochs, then it suddenly drops", "categorical_crossentropy",
-            10, 400, E({"STALE_NORM_STATS"}), "case 02, the post: BatchNorm momentum 0.99, Adam"),
-    Patient("C", "accuracy 2 % at a loss of 0.11?", "binary_crossentropy", 2, 1600, E({"METRIC_INCONSISTENT"}),
-            "case 04, the post compiled with keras.metrics.Accuracy(): exact equality of probabilities"),
-    Patient("D", "train and val both look fine, right?", "categorical_crossentropy", 10, 400, E(),
-            "notebook 00 'healthy'"),
-    Patient("E", "training accuracy climbs to 94 % but validation sits at 10 %", "categorical_crossentropy", 10, 400,
-            E({"VAL_AT_CHANCE"}), "notebook 00 with every training label replaced at random: X and y no longer paired",
-            also=E({"OVERFITTING", "POPULATION_SHIFT"})),
-    Patient("F", "validation is worse than training from the very start and never catches up",
-            "categorical_crossentropy", 10, 400, E({"POPULATION_SHIFT"}),
-            "notebook 00 'population shift': every validation image moved by one pixel", also=E({"OVERFITTING"})),
-    Patient("G", "my validation accuracy is higher than training, is that a leak?", "categorical_crossentropy", 10,
-            400, E(), "notebook 00 'heavy dropout': the logged train curve has dropout on"),
-    Patient("H", "nothing seems wrong, but validation jumps around", "categorical_crossentropy", 10, 25, E(),
-            "notebook 00 'noisy validation': 25 rows, ±9 points of binomial error (an info finding)"),
-    Patient("I", "the forum's own log: loss 0.12, acc 0.02, val_loss 4.3", "binary_crossentropy", 2, 30405,
-            E({"METRIC_INCONSISTENT", "POPULATION_SHIFT"}),
-            "Cross Validated 444546 as printed: wrong metric, a tail split, and a jumpy validation",
-            also=E({"VAL_NOISY"})),
-    Patient("J", "SGD looked better, but the gap is still there at first", "categorical_crossentropy", 10, 400,
-            E({"STALE_NORM_STATS"}), "case 02 with SGD: stale BatchNorm statistics, shorter"),
-    Patient("K", "the model works on shuffled data but not on the last 20 % of my file", "binary_crossentropy", 2,
-            1600, E({"POPULATION_SHIFT"}),
-            "case 04, scaled + Adam with validation_split=0.2 on a drifting production line", also=E({"OVERFITTING"})),
-    Patient("L", "low capacity? both curves are flat and close", "categorical_crossentropy", 10, 400, E(),
-            "notebook 00 'underfitting': no alarm, because nothing is inconsistent — the model is just too small"),
-]
+C01, C02, C03 = "01_broken_validation_generator", "02_batchnorm_gap_that_closes", "03_tiny_dataset"
+C04, C05 = "04_mislabeled_accuracy_metric", "05_leaky_and_shuffled_splits"
 SOURCES: dict[str, Callable[[], History]] = {
     "A": _shape("overfitting"),
-    "B": _case02("the post (Adam, momentum 0.99)"),
-    "C": _case04("the post", "Accuracy()"),
-    "D": _shape("healthy"),
-    "E": _shuffled_labels,
-    "F": _shape("population shift"),
-    "G": _shape("heavy dropout"),
-    "H": _shape("noisy validation"),
+    "B": _reference(C02, "the post (Adam, momentum 0.99)", 0),
+    "C": _reference(C04, "the post", 1, "Accuracy()"),
+    "D": _reference(C01, "the post", 1),
+    "E": _reference(C05, "X and y shuffled separately", 1),
+    "G": _reference(C03, "the post (BiLSTM head)", 1),
+    "H": _shape("underfitting"),
     "I": _forum,
-    "J": _case02("SGD, momentum 0.99"),
-    "K": _case04("scaled + Adam, tail split", "BinaryAccuracy()"),
-    "L": _shape("underfitting"),
+    "J": _reference(C02, "SGD, momentum 0.99", 0),
+    "K": _reference(C04, "scaled + Adam, tail split", 0, "BinaryAccuracy()"),
+    "M": _reference(C05, "split by recording", 0),
+    "N": _reference(C03, "LSTM removed", 0),
+    "Q": _reference(C01, "modern, done right", 0),
+    "R": _shape("heavy dropout"),
 }
+KERAS_LOGS = {"F": "class_weight", "L": "label_smoothing", "O": "validation_freq"}  # write_new_keras_logs
+COPIED = {"P": REAL_LOGS / HF_LOG}  # real logs, copied as they are
+
+
+def _digits_flat(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    from helpers.datasets import digits, rng
+
+    x, y = digits()
+    order = rng(seed).permutation(len(x))
+    return x.reshape(len(x), -1)[order], y[order]
+
+
+def write_new_keras_logs(folder: Path = CLINIC_DIR) -> list[Path]:
+    """Train the three tiny Keras patients no notebook showed (≈ 10 s each on 2 cores) and write their CSVLogger logs.
+
+    F: class_weight on imbalanced data; L: label_smoothing=0.1; O: validation_freq=5. Keras' CSVLogger writes
+    "NA" in the validation cells of epochs without validation; they are written blank here (as a pandas export
+    would), the form the doctor's reader takes.
+    """
+    from helpers.datasets import rng
+    from helpers.keras_lab import keras
+
+    def mlp(width: int, out: int, activation: str):
+        return keras.Sequential([keras.Input((64,)), keras.layers.Dense(width, activation="relu"),
+                                 keras.layers.Dense(out, activation=activation)])
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {k: folder / f"{k}.csv" for k in KERAS_LOGS}
+
+    keras.utils.set_random_seed(3)  # F: is it a 9? 10 % positives, blurred scans, majority rows weighted 0.1
+    x, y = _digits_flat(3)
+    x = x + rng(3).normal(0, 0.35, x.shape).astype("float32")
+    yb = (y == 9).astype("float32")
+    model = mlp(16, 1, "sigmoid")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy", metrics=["accuracy"])
+    model.fit(x[:1200], yb[:1200], validation_data=(x[1200:], yb[1200:]), epochs=20, batch_size=32, verbose=0,
+              class_weight={0: 0.1, 1: 1.0}, callbacks=[keras.callbacks.CSVLogger(str(paths["F"]))])
+
+    keras.utils.set_random_seed(4)  # L: ten digits, smoothed one-hot targets
+    x, y = _digits_flat(4)
+    onehot = keras.utils.to_categorical(y, 10)
+    model = mlp(64, 10, "softmax")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1), metrics=["accuracy"])
+    model.fit(x[:1200], onehot[:1200], validation_data=(x[1200:1600], onehot[1200:1600]), epochs=30,
+              batch_size=32, verbose=0, callbacks=[keras.callbacks.CSVLogger(str(paths["L"]))])
+
+    keras.utils.set_random_seed(5)  # O: 150 rows, 20 % wrong labels, a wide MLP, validated every 5 epochs
+    x, y = _digits_flat(5)
+    g = rng(5)
+    y_train = y[:150].copy()
+    flip = g.random(150) < 0.2
+    y_train[flip] = g.integers(0, 10, flip.sum())
+    model = mlp(256, 10, "softmax")
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x[:150], y_train, validation_data=(x[1200:1600], y[1200:1600]), epochs=60, batch_size=16, verbose=0,
+              validation_freq=5, callbacks=[keras.callbacks.CSVLogger(str(paths["O"]))])
+
+    for path in paths.values():
+        lines = path.read_text().splitlines()
+        path.write_text("\n".join(",".join("" if c == "NA" else c for c in line.split(",")) for line in lines) + "\n")
+    return list(paths.values())
+
+
+def export_log(history: History, path: Path, epochs: np.ndarray | None = None) -> Path:
+    """Write the four columns a student's CSVLogger would hold."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return History(metrics={k: history[k] for k in LOG_COLUMNS}).to_csv(path, epochs)
+
+
+def write_all(folder: Path = CLINIC_DIR) -> list[Path]:
+    """Export every patient's log (reading the reference; notebook 00's shapes and the Keras patients train)."""
+    from helpers.doctor import read_log
+
+    paths = []
+    for patient in PATIENTS:
+        if patient.id in SOURCES:
+            epochs = read_log(FORUM_LOG).epochs if patient.id == "I" else None
+            paths.append(export_log(SOURCES[patient.id](), folder / f"{patient.id}.csv", epochs))
+        elif patient.id in COPIED:
+            paths.append(Path(shutil.copyfile(COPIED[patient.id], folder / patient.log.name)))
+    paths += write_new_keras_logs(folder)
+    (folder / "patients.json").write_text(json.dumps(
+        [{"id": p.id, "complaint": p.complaint, "facts": p.facts, "loss": p.loss, "classes": p.n_classes,
+          "val_size": p.val_size, "log": p.log.name} for p in PATIENTS], indent=1, ensure_ascii=False) + "\n")
+    return paths
+
+
+# --- the evidence a student can read off a log ----------------------------------------------------------------
+
+# name -> (what it is, absolute tolerance, relative tolerance). Per-epoch quantities are read at the answer's
+# "epoch" (or at E when written "name@E"); the others describe the whole log. Tolerances: accuracies are read
+# off a plot to ±0.02, losses to ±10 %, ratios to ±15 %; epochs exactly.
+PER_EPOCH: dict[str, tuple[str, float, float]] = {
+    "loss": ("training loss at the epoch", 0.01, 0.10),
+    "accuracy": ("training accuracy at the epoch", 0.02, 0.0),
+    "val_loss": ("validation loss at the epoch", 0.01, 0.10),
+    "val_accuracy": ("validation accuracy at the epoch", 0.02, 0.0),
+    "val_loss/loss": ("validation loss over training loss at the epoch", 0.05, 0.15),
+    "floor": ("1 − loss/ln 2: the lowest training accuracy a cross-entropy of that size allows", 0.02, 0.0),
+    "val_floor": ("1 − val_loss/ln 2: the same floor for validation", 0.02, 0.0),
+    "gap": ("accuracy − val_accuracy at the epoch", 0.02, 0.0),
+}
+WHOLE_LOG: dict[str, tuple[str, float, float]] = {
+    "best_epoch": ("the epoch of the lowest validation loss", 0.0, 0.0),
+    "rise": ("how far validation loss rose from its minimum to the last validated epoch", 0.02, 0.20),
+    "chance": ("the accuracy of a constant guess: 1/K, or the majority share when the facts give one", 0.01, 0.0),
+    "swing": ("in the run's second half, the largest distance of a val_accuracy from the mean of its two "
+              "neighbouring validations (a trend does not count, a jump does)", 0.02, 0.0),
+    "se": ("the binomial error of val_accuracy: sqrt(p(1 − p)/n), p its mean, n the validation rows", 0.005, 0.20),
+}
+EVIDENCE = {**PER_EPOCH, **WHOLE_LOG}
+
+
+def evidence_table() -> str:
+    """The vocabulary, one line per quantity (the notebook prints it)."""
+    lines = [f"{name:<14} {what}" for name, (what, _, _) in PER_EPOCH.items()]
+    lines += [f"{name:<14} {what}" for name, (what, _, _) in WHOLE_LOG.items()]
+    return "\n".join(lines)
+
+
+def swing(epochs: np.ndarray, acc: np.ndarray, last_epoch: int) -> float:
+    """Largest |v_t − (v_{t−1} + v_{t+1})/2| for validations t in the second half of the run (0 with too few)."""
+    if len(acc) < 3:
+        return 0.0
+    mid = np.abs(acc[1:-1] - (acc[:-2] + acc[2:]) / 2)
+    late = epochs[1:-1] > last_epoch / 2
+    return float(mid[late].max()) if late.any() else 0.0
+
+
+class Log:
+    """A patient's log as numbers: every quantity of EVIDENCE, read the same way for the checker and the tests."""
+
+    def __init__(self, patient: Patient):
+        from helpers.doctor import read_log
+
+        self.patient = patient
+        curves = read_log(patient.log)
+        self.epochs = np.asarray(curves.epochs, dtype=int)
+        self.columns = {k: np.asarray(curves[k], dtype=float) for k in LOG_COLUMNS if k in curves.metrics}
+        val = self.columns.get("val_loss")
+        self.val_epochs = self.epochs[np.isfinite(val)] if val is not None else self.epochs[:0]
+
+    def has(self, column: str) -> bool:
+        return column in self.columns
+
+    def at(self, name: str, epoch: int) -> float:
+        """A per-epoch quantity; ValueError (saying what the log holds) when the log cannot give it."""
+        needs = {"val_loss/loss": ("val_loss", "loss"), "floor": ("loss",), "val_floor": ("val_loss",),
+                 "gap": ("accuracy", "val_accuracy")}.get(name, (name,))
+        missing = [c for c in needs if not self.has(c)]
+        if missing:
+            raise ValueError(f"this log has no {' or '.join(missing)} column (it holds {', '.join(self.columns)}).")
+        if epoch not in self.epochs:
+            raise ValueError(f"the log has no epoch {epoch} (it runs from {self.epochs[0]} to {self.epochs[-1]}).")
+        i = int(np.flatnonzero(self.epochs == epoch)[0])
+        values = {c: self.columns[c][i] for c in needs}
+        if any(c.startswith("val_") for c in needs) and not all(np.isfinite(v) for v in values.values()):
+            shown = ", ".join(map(str, self.val_epochs[:3])) + (", …" if len(self.val_epochs) > 3 else "")
+            raise ValueError(f"there is no validation at epoch {epoch}: it ran at epochs {shown}.")
+        if name == "val_loss/loss":
+            return float(values["val_loss"] / values["loss"])
+        if name in ("floor", "val_floor"):
+            return float(1.0 - next(iter(values.values())) / LN2)
+        if name == "gap":
+            return float(values["accuracy"] - values["val_accuracy"])
+        return float(values[name])
+
+    def whole(self, name: str) -> float:
+        if name == "chance":
+            return self.patient.chance_level
+        if name in ("best_epoch", "rise"):
+            if not self.has("val_loss"):
+                raise ValueError("this log has no val_loss column.")
+            val = self.columns["val_loss"]
+            i = int(np.nanargmin(val))
+            last = float(val[np.isfinite(val)][-1])
+            return float(self.epochs[i]) if name == "best_epoch" else last - float(val[i])
+        if not self.has("val_accuracy"):
+            raise ValueError("this log has no val_accuracy column.")
+        acc = self.columns["val_accuracy"][np.isfinite(self.columns["val_accuracy"])]
+        if name == "swing":
+            return swing(self.val_epochs, acc, int(self.epochs[-1]))
+        if self.patient.val_size is None:
+            raise ValueError("the facts do not say how many validation rows there are: se cannot be known.")
+        p = float(np.mean(acc))
+        return math.sqrt(p * (1 - p) / self.patient.val_size)
+
+    def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(epochs, values) of a per-epoch quantity wherever the log has it."""
+        out = []
+        for e in self.epochs:
+            try:
+                out.append((e, self.at(name, int(e))))
+            except ValueError:
+                pass
+        return np.array([e for e, _ in out], dtype=int), np.array([v for _, v in out], dtype=float)
+
+
+@dataclass
+class Cited:
+    """The evidence of an answer, each number checked against the log: {(name, epoch or None): value}."""
+
+    values: dict[tuple[str, int | None], float]
+    log: Log
+
+    def at(self, name: str) -> list[tuple[int, float]]:
+        return sorted((e, v) for (n, e), v in self.values.items() if n == name and e is not None)
+
+    def get(self, name: str) -> float | None:
+        return self.values.get((name, None))
+
+    def epochs_with(self, *names: str) -> list[int]:
+        sets = [{e for e, _ in self.at(n)} for n in names]
+        return sorted(set.intersection(*sets)) if sets else []
+
+
+def _parse_key(key: str, default_epoch: int | None) -> tuple[str, int | None]:
+    name, _, at = key.partition("@")
+    name = name.strip()
+    if name not in EVIDENCE:
+        raise KeyError(f"'{key}' is not in the evidence vocabulary; use one of: {', '.join(EVIDENCE)} "
+                       "(per-epoch ones with an 'epoch', or written name@EPOCH).")
+    if name in WHOLE_LOG:
+        return name, None
+    epoch = int(at) if at else default_epoch
+    if epoch is None:
+        raise KeyError(f"'{name}' is read at an epoch: add \"epoch\": E to the evidence, or write '{name}@E'.")
+    return name, epoch
+
+
+def verify(patient_id: str, evidence: dict) -> tuple[Cited, list[str]]:
+    """Read every cited number back from the log: (the log's values, one line per number that is off)."""
+    p = BY_ID[check_id(patient_id)]
+    log = Log(p)
+    default = evidence.get("epoch")
+    values, problems = {}, []
+    for key, cited in evidence.items():
+        if key == "epoch":
+            continue
+        try:
+            name, epoch = _parse_key(key, None if default is None else int(default))
+        except KeyError as err:
+            problems.append(str(err.args[0]))
+            continue
+        try:
+            actual = log.at(name, epoch) if epoch is not None else log.whole(name)
+        except ValueError as err:
+            problems.append(f"{key}: {err}")
+            continue
+        _, tol_abs, tol_rel = EVIDENCE[name]
+        where = f" at epoch {epoch}" if epoch is not None else ""
+        try:
+            cited = float(cited)
+        except (TypeError, ValueError):
+            problems.append(f"{key}: cite a number (you wrote {cited!r}).")
+            continue
+        same = (math.isnan(actual) and math.isnan(cited)) or abs(cited - actual) <= max(tol_abs, tol_rel * abs(actual))
+        if not same:
+            problems.append(f"{name}{where}: you cite {cited:g}, the log shows {actual:.4g}.")
+        values[(name, epoch)] = actual
+    return Cited(values, log), problems
+
+
+# --- the principles: which cited numbers support which diagnosis ------------------------------------------------
+
+EARLY = 3  # "from the first epochs": epochs 1–3, before a model has had time to memorise anything
+Verdict = tuple[bool, str]
+
+
+def _band(log: Log) -> float:
+    """How far from chance an accuracy may sit and still be chance: 2 binomial SEs of the validation set."""
+    c, n = log.patient.chance_level, log.patient.val_size or 100
+    return 2 * math.sqrt(c * (1 - c) / n) + 0.005
+
+
+def _weighted_ratio(log: Log) -> str:
+    return ("the training loss is class-weighted and validation's is not (Keras weights only the training loss): "
+            "val_loss/loss compares two different quantities here, so no ratio of them shows a shift or stale "
+            "statistics.")
+
+
+def rule_metric_inconsistent(ev: Cited) -> Verdict:
+    for prefix, split in (("", "training"), ("val_", "validation")):
+        for e in sorted({e for e, _ in ev.at(f"{prefix}accuracy")} & ({e for e, _ in ev.at(f"{prefix}loss")}
+                                                                         | {e for e, _ in ev.at(f"{prefix}floor")})):
+            acc, floor = ev.log.at(f"{prefix}accuracy", e), ev.log.at(f"{prefix}floor", e)
+            if acc >= floor - 2e-3:
+                continue
+            if prefix == "" and ev.log.patient.weighted:
+                return False, (f"the {split} accuracy {acc:.3f} lies below 1 − L/ln 2 = {floor:.3f} at epoch {e}, but "
+                               "the bound holds only for an UNWEIGHTED mean cross-entropy over the same rows as the "
+                               "accuracy. This loss is class-weighted (majority rows count 0.1), so it can sit far "
+                               "below the unweighted loss: nothing here says the metric is wrong.")
+            return True, (f"at epoch {e} the {split} accuracy {acc:.3f} is below 1 − L/ln 2 = {floor:.3f}: no "
+                          "classifier with that unweighted cross-entropy can be that wrong, so the column is not "
+                          "the accuracy you think (or the labels do not match the outputs).")
+    return False, ("cite an epoch's accuracy with its loss (or floor) where the accuracy lies below 1 − L/ln 2; "
+                   "at the epochs you cite it does not.")
+
+
+def _early_high(ev: Cited) -> list[tuple[int, float]]:
+    return [(e, r) for e, r in ev.at("val_loss/loss") if e <= EARLY and r >= 3]
+
+
+def rule_stale_norm_stats(ev: Cited) -> Verdict:
+    if ev.log.patient.weighted:
+        return False, _weighted_ratio(ev.log)
+    high = _early_high(ev)
+    if not high:
+        return False, ("stale statistics show as val_loss/loss ≥ 3 in the first epochs (1–3): cite such an epoch "
+                       "(a model that has memorised nothing yet cannot have a gap that large).")
+    e0, r0 = high[0]
+    cited = [(e, r) for e, r in ev.at("val_loss/loss") if e >= e0]
+    _, ratios = ev.log.series("val_loss/loss")
+    final = float(ratios[-1])
+    falls = [(a, b) for a in cited for b in cited
+             if b[0] > a[0] and (a[1] / b[1] >= 3 or b[1] < 2) and (final <= a[1] / 3 or final < 2)]
+    if not falls:
+        return False, (f"val_loss/loss is {r0:.1f} at epoch {e0}, but stale statistics catch up: cite a later "
+                       "epoch where the ratio has fallen at least 3× from an earlier one (or below 2) and stays down. "
+                       "Without a collapse this is a shift.")
+    (ea, ra), (eb, rb) = falls[0]
+    return True, (f"val_loss/loss is {r0:.1f} at epoch {e0}, and falls from {ra:.1f} (epoch {ea}) to {rb:.2f} "
+                  f"(epoch {eb}): validation was scored by something other than the model training sees, and it "
+                  "caught up — BatchNorm's moving statistics.")
+
+
+def rule_population_shift(ev: Cited) -> Verdict:
+    if ev.log.patient.weighted:
+        return False, _weighted_ratio(ev.log)
+    _, ratios = ev.log.series("val_loss/loss")
+    final = float(ratios[-1]) if len(ratios) else float("nan")
+    best_log = ev.log.whole("best_epoch")
+    high = [(e, r) for e, r in _early_high(ev) if e <= best_log]
+    late = [(e, r) for e, r in _early_high(ev) if e > best_log]
+    if late and not high and ev.get("best_epoch") is None:
+        e, r = late[0]
+        return False, (f"val_loss/loss is {r:.1f} at epoch {e}, but validation loss was already rising then (its "
+                       f"best epoch is {best_log:.0f}): a gap that opens after validation's best is memorising.")
+    if high:
+        e0, r0 = high[0]
+        epochs, _ = ev.log.series("val_loss/loss")
+        peak = float(np.max(ratios[epochs >= e0]))
+        if final < 2 or peak / final >= 3:
+            return False, (f"val_loss/loss is {r0:.1f} at epoch {e0}, peaks at {peak:.0f} and ends at {final:.2f}: "
+                           "validation came back. A population does not change during training; a collapse is "
+                           "stale statistics.")
+        return True, (f"val_loss/loss is already {r0:.1f} at epoch {e0}, before any memorising, and stays "
+                      f"({final:.1f} at the end): validation is drawn from something training never saw.")
+    best = ev.get("best_epoch")
+    at_best = [r for e, r in ev.at("val_loss/loss") if best is not None and e == int(best)]
+    if at_best and at_best[0] >= 2:
+        return True, (f"at validation's best epoch ({int(best)}) its loss is already {at_best[0]:.1f}× training's: "
+                      "the gap was there before any overfitting could build it, so validation is another population.")
+    if at_best:
+        return False, (f"at validation's best epoch ({int(best)}) val_loss/loss is only {at_best[0]:.2f}: the gap "
+                       "opened later, while training memorised — that is overfitting, not another population.")
+    return False, ("a shift shows as val_loss/loss ≥ 3 in the first epochs (1–3) before validation loss turns up, "
+                   "or ≥ 2 already at validation's best epoch: cite one (best_epoch and val_loss/loss@best_epoch).")
+
+
+def rule_overfitting(ev: Cited) -> Verdict:
+    best, rise = ev.get("best_epoch"), ev.get("rise")
+    if best is None or rise is None:
+        return False, "cite best_epoch (validation loss at its lowest) and rise (how far it climbed since)."
+    log = ev.log
+    last = int(log.val_epochs[-1])
+    lowest = float(np.nanmin(log.columns["val_loss"]))
+    if int(best) >= last:
+        return False, f"validation loss is lowest at the last validated epoch ({last}): it has not turned up yet."
+    if rise < max(0.05 * lowest, 0.01):
+        return False, (f"validation loss rose only {rise:.3f} from its minimum {lowest:.3f}: within what the "
+                       "curve's wobble gives (a rise counts from 5 %).")
+    i_best, i_last = (int(np.flatnonzero(log.epochs == e)[0]) for e in (int(best), int(log.epochs[-1])))
+    if log.columns["loss"][i_last] >= log.columns["loss"][i_best]:
+        return False, "training loss did not keep falling after validation's best epoch: that is not memorising."
+    return True, (f"validation loss was lowest at epoch {int(best)} and has risen {rise:.3f} "
+                  f"({rise / lowest:.0%}) since, while training loss kept falling: the model learns the training rows "
+                  "themselves.")
+
+
+def rule_val_at_chance(ev: Cited) -> Verdict:
+    log, c = ev.log, ev.log.patient.chance_level
+    band = _band(log)
+    for e in ev.epochs_with("accuracy", "val_accuracy"):
+        train, val = log.at("accuracy", e), log.at("val_accuracy", e)
+        if e >= 0.8 * log.epochs[-1] and abs(val - c) <= band and train >= c + band:
+            return True, (f"at epoch {e} validation scores {val:.3f}, chance is {c:.3f} (±{band:.3f} on "
+                          f"{log.patient.val_size or '?'} rows), while training reaches {train:.3f}: what training "
+                          "learns does not reach validation at all.")
+    return False, (f"cite an epoch near the end (the last fifth of the run) where val_accuracy is within "
+                   f"±{band:.3f} of chance ({c:.3f}) while training accuracy is above it.")
+
+
+def _weighted_chance(log: Log) -> str:
+    val = log.columns["val_loss"][np.isfinite(log.columns["val_loss"])]
+    c = log.patient.chance_level
+    prior = -(c * math.log(c) + (1 - c) * math.log(1 - c))
+    return (f"with class weights the model trades majority accuracy for minority recall, so an accuracy near the "
+            f"majority share ({c}) says nothing about learning. The unweighted val_loss fell from {val[0]:.3f} to "
+            f"{val[-1]:.3f}, below the {prior:.3f} of always predicting the class shares: it learnt.")
+
+
+def rule_nothing_learnt(ev: Cited) -> Verdict:
+    log, c = ev.log, ev.log.patient.chance_level
+    if log.patient.weighted:
+        return False, _weighted_chance(log)
+    band = _band(log)
+    late = [e for e in ev.epochs_with("accuracy", "val_accuracy") if e >= log.epochs[-1] / 2]
+    for e in late:
+        train, val = log.at("accuracy", e), log.at("val_accuracy", e)
+        if abs(train - c) <= band and abs(val - c) <= band:
+            return True, (f"at epoch {e}, late in the run, training {train:.3f} and validation {val:.3f} both sit "
+                          f"at chance {c:.3f} (±{band:.3f}): the model cannot fit even its training data.")
+    return False, (f"cite a late epoch (from the run's middle on) where accuracy and val_accuracy both sit within "
+                   f"±{band:.3f} of chance ({c:.3f}).")
+
+
+def smoothed_minimum(k: int, eps: float) -> float:
+    """The lowest cross-entropy reachable with label smoothing eps over k classes (the smoothed target's entropy)."""
+    if eps <= 0:
+        return 0.0
+    hi, lo = 1 - eps + eps / k, eps / k
+    return float(-(hi * math.log(hi) + (k - 1) * lo * math.log(lo)))
+
+
+def rule_underfitting(ev: Cited) -> Verdict:
+    log, p = ev.log, ev.log.patient
+    cited = [(e, v) for e, v in ev.at("loss") if e >= 0.8 * log.epochs[-1]]
+    if not cited:
+        return False, "cite the training loss at an epoch near the end of the run."
+    e, loss = cited[-1]
+    floor = smoothed_minimum(p.n_classes, p.label_smoothing)
+    start = math.log(p.n_classes)
+    if log.has("accuracy") and abs(log.at("accuracy", e) - p.chance_level) <= _band(log):
+        return False, (f"training accuracy is at chance at epoch {e}: the model learnt nothing at all, which a small "
+                       "model would not explain (any model learns something from paired data): nothing learnt.")
+    if loss - floor >= 0.5 * (start - floor):
+        return True, (f"at epoch {e} the training loss {loss:.3f} still holds more than half of ln K = {start:.3f} "
+                      "(what a model that learnt nothing scores): the model does not fit its own data.")
+    why = (f" With label_smoothing={p.label_smoothing} the loss cannot go below {floor:.3f} (the entropy of the "
+           "smoothed targets), however well the model fits." if floor else "")
+    return False, (f"at epoch {e} the training loss {loss:.3f} has fallen well below ln K = {start:.3f}: the model "
+                   f"fits its training data.{why}")
+
+
+def rule_val_noisy(ev: Cited) -> Verdict:
+    swing, se = ev.get("swing"), ev.get("se")
+    if swing is None or se is None:
+        return False, "cite swing (the largest jump of val_accuracy) and se (its binomial error)."
+    limit = 3 * math.sqrt(1.5) * se  # v_t − (v_{t−1} + v_{t+1})/2 of three estimates has SE √1.5·se
+    if swing > limit:
+        return True, (f"a val_accuracy sits {swing:.3f} from the mean of its neighbours, more than 3·√1.5·se = "
+                      f"{limit:.3f} (what three estimates on these rows allow): validation changes more than its "
+                      "rows explain.")
+    return False, (f"the largest jump {swing:.3f} is within 3·√1.5·se = {limit:.3f}: that is what "
+                   f"{ev.log.patient.val_size} rows give; the noise is real but explained, not a fault.")
+
+
+def rule_diverged(ev: Cited) -> Verdict:
+    bad = [e for e, v in ev.at("loss") + ev.at("val_loss") if not math.isfinite(v)]
+    if bad:
+        return True, f"the loss is not a finite number at epoch {bad[0]}."
+    return False, "cite an epoch where the loss is NaN or infinite (write float('nan'))."
+
+
+def rule_healthy(ev: Cited) -> Verdict:
+    log, p = ev.log, ev.log.patient
+    if not p.weighted:  # hard faults anywhere in the log refute "nothing wrong", cited or not
+        for prefix in ("", "val_"):
+            if log.has(f"{prefix}accuracy"):
+                epochs, floors = log.series(f"{prefix}floor")
+                accs = np.array([log.at(f"{prefix}accuracy", int(e)) for e in epochs])
+                if np.any(accs < floors - 2e-3):
+                    return False, "check each accuracy against its floor 1 − L/ln 2: at some epoch it is below it."
+        epochs, ratios = log.series("val_loss/loss")
+        if np.any((epochs <= EARLY) & (ratios >= 3)):
+            return False, "look at val_loss/loss in the first epochs: no healthy model opens a gap that fast."
+    late = [e for e in log.val_epochs if e >= 0.8 * log.epochs[-1]]
+    cited = [e for e in late if (("val_accuracy", e) in ev.values and ("accuracy", e) in ev.values)
+             or ("gap", e) in ev.values or ("val_loss/loss", e) in ev.values]
+    if not cited:
+        return False, ("'nothing wrong' needs numbers too: cite accuracy and val_accuracy (or gap, or "
+                       "val_loss/loss) at an epoch near the end.")
+    e = int(cited[-1])
+    band = _band(log)
+    if log.has("accuracy"):
+        train, val = log.at("accuracy", e), log.at("val_accuracy", e)
+        if abs(train - p.chance_level) <= band and not p.weighted:
+            return False, f"training accuracy {train:.3f} is at chance at epoch {e}: the model learnt nothing."
+        if train - val > max(0.05, math.sqrt(2) * band):
+            return False, (f"at epoch {e} training leads validation by {train - val:.3f}, more than noise: a gap "
+                           "that size has a cause; name it.")
+    if not p.weighted and log.has("val_loss"):
+        ratio = log.at("val_loss/loss", e)
+        if ratio >= 2:
+            return False, f"at epoch {e} validation loss is {ratio:.1f}× training's: that gap has a cause; name it."
+        if log.whole("rise") >= max(0.05 * float(np.nanmin(log.columns["val_loss"])), 0.01) and \
+                log.whole("best_epoch") < log.val_epochs[-1]:
+            return False, "validation loss has turned up since its best epoch: cite best_epoch and rise; look again."
+    return True, (f"at epoch {e} validation follows training within its noise (±{band:.3f} on accuracy) and nothing in "
+                  "the log breaks a bound: no fault in the measurement. (Whether the model is good enough is another "
+                  "question.)")
+
+
+RULES: dict[str, Callable[[Cited], Verdict]] = {
+    "DIVERGED": rule_diverged, "METRIC_INCONSISTENT": rule_metric_inconsistent,
+    "STALE_NORM_STATS": rule_stale_norm_stats, "VAL_AT_CHANCE": rule_val_at_chance,
+    "NOTHING_LEARNT": rule_nothing_learnt, "POPULATION_SHIFT": rule_population_shift,
+    "VAL_NOISY": rule_val_noisy, "OVERFITTING": rule_overfitting, "UNDERFITTING": rule_underfitting,
+    HEALTHY: rule_healthy,
+}
+PROBE_ONLY = ("MODE_GAP", "SPLIT_OVERLAP", "LABEL_SHIFT", "VAL_NONDETERMINISTIC")  # need the model or data
+
+
+# --- the probe patients: data and a scoring function instead of a log -----------------------------------------
 
 
 def split_patient() -> tuple[np.ndarray, np.ndarray]:
-    """Patient M's evidence: train and val images of a digits split (some val images are re-scans of train ones)."""
+    """Patient S's evidence: train and val images of a digits split (some val images are re-scans of train ones)."""
     from helpers.datasets import digits, rng
 
     images, _ = digits()
@@ -148,7 +752,7 @@ def split_patient() -> tuple[np.ndarray, np.ndarray]:
 
 
 def scoring_patient() -> Callable[[], dict[str, float]]:
-    """Patient N's evidence: a function that scores the validation set once, as the student's pipeline does."""
+    """Patient T's evidence: a function that scores the validation set once, as the student's pipeline does."""
     from helpers.datasets import digits, rng
 
     images, labels = digits()
@@ -168,79 +772,25 @@ def scoring_patient() -> Callable[[], dict[str, float]]:
 
 
 PROBE_PATIENTS: list[Patient] = [
-    Patient("M", "97 % validation accuracy on digits, 80 % on new scans: here are my train and val images",
-            "categorical_crossentropy", 10, 300, E({"SPLIT_OVERLAP"}),
-            "60 of the 300 validation images are re-scans of training images (near-duplicates)"),
-    Patient("N", "my validation accuracy changes when I evaluate twice: here is my scoring function",
-            "categorical_crossentropy", 10, 597, E({"VAL_NONDETERMINISTIC"}),
+    Patient("S", "97 % validation accuracy on digits, 80 % on new scans: here are my train and val images", CE, 10, 300,
+            E({"SPLIT_OVERLAP"}), "60 of the 300 validation images are re-scans of training images (near-duplicates)"),
+    Patient("T", "my validation accuracy changes when I evaluate twice: here is my scoring function", CE, 10, 597,
+            E({"VAL_NONDETERMINISTIC"}),
             "validation goes through the augmenting pipeline: random shifts at every evaluation"),
 ]
 BY_ID = {p.id: p for p in PATIENTS + PROBE_PATIENTS}
 
 
-def export_log(history: History, path: Path, epochs: np.ndarray | None = None) -> Path:
-    """Write the four columns a student's CSVLogger would hold."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return History(metrics={k: history[k] for k in LOG_COLUMNS}).to_csv(path, epochs)
-
-
-def write_all(folder: Path = CLINIC_DIR) -> list[Path]:
-    """Export every patient's log (training whatever is not cached)."""
-    from helpers.doctor import read_log
-
-    paths = []
-    for patient in PATIENTS:
-        epochs = read_log(FORUM_LOG).epochs if patient.id == "I" else None
-        paths.append(export_log(SOURCES[patient.id](), folder / f"{patient.id}.csv", epochs))
-    (folder / "patients.json").write_text(json.dumps(
-        [{"id": p.id, "complaint": p.complaint, "loss": p.loss, "classes": p.n_classes, "val_size": p.val_size}
-         for p in PATIENTS], indent=1) + "\n")
-    return paths
-
-
 def examine(patient_id: str):
-    """The doctor's findings on one patient: its log, or (M, N) its data and scoring function."""
+    """The doctor's findings on one patient: its log, or (S, T) its data and scoring function."""
     from helpers import doctor
 
     p = BY_ID[check_id(patient_id)]
-    if p.id == "M":
+    if p.id == "S":
         return doctor.probe_split(*split_patient())
-    if p.id == "N":
+    if p.id == "T":
         return doctor.probe_val_determinism(scoring_patient())
     return doctor.diagnose_history(p.log, loss=p.loss, n_classes=p.n_classes, val_size=p.val_size)
-
-
-def show(patient_id: str) -> None:
-    """Print a patient's complaint and facts, and plot its log (the notebook's one call per patient)."""
-    import matplotlib.pyplot as plt
-
-    p = BY_ID[check_id(patient_id)]
-    print(f'Patient {p.id}: "{p.complaint}"  ({p.loss}, {p.n_classes} classes, {p.val_size} val rows)')
-    if p in PATIENTS:
-        fig = plt.figure(figsize=(11, 3.4), layout="constrained")
-        draw_patient(fig, p.id)
-        plt.show()
-
-
-def draw_patient(fig, patient_id: str) -> None:
-    """A patient's log as the student would plot it: loss and accuracy, train and val."""
-    from helpers.curves import plot_curves
-    from helpers.doctor import read_log
-
-    p = BY_ID[check_id(patient_id)]
-    curves = read_log(p.log)
-    history = History(metrics={k: curves[k] for k in LOG_COLUMNS})
-    ax_loss, ax_acc = fig.subplots(1, 2)
-    for ax, metric in ((ax_loss, "loss"), (ax_acc, "accuracy")):
-        plot_curves(history, ax, metric, splits=("val",), title=f"patient {p.id}: {metric}")
-        for line in ax.get_lines():
-            line.set_xdata(curves.epochs)
-        ax.relim()
-        ax.autoscale_view()
-        if metric == "accuracy":
-            ax.set_ylim(-0.02, 1.02)
-        else:
-            ax.set_ylim(bottom=0)
 
 
 def check_id(patient_id: str) -> str:
@@ -249,23 +799,155 @@ def check_id(patient_id: str) -> str:
     return patient_id
 
 
-def check_answer(patient_id: str, codes: set[str] | frozenset[str]) -> str:
-    """Feedback on a student's diagnosis (a set of doctor codes; empty = 'nothing wrong')."""
+# --- the answer ---------------------------------------------------------------------------------------------------
+
+
+def _codes(diagnosis) -> set[str]:
+    if diagnosis is None:
+        return set()
+    items = {diagnosis} if isinstance(diagnosis, str) else set(diagnosis)
+    codes = {str(c).strip().upper() for c in items}
+    return {HEALTHY} if codes in (set(), {HEALTHY}) else codes
+
+
+def check_answer(patient_id: str, diagnosis=None, evidence: dict | None = None) -> str:
+    """Feedback on a diagnosis and the numbers that show it.
+
+    diagnosis: a code ("OVERFITTING"), a set of codes, or "HEALTHY" / set() for "nothing wrong".
+    evidence: {quantity: value} in the vocabulary EVIDENCE; "epoch": E sets the epoch of per-epoch quantities,
+    "name@E" reads one at another epoch. Each number is checked against the log, then each code against the
+    principle behind it (RULES), whatever the doctor prints. The probe patients (S, T) take codes only.
+    """
     p = BY_ID[check_id(patient_id)]
-    codes = {c.strip().upper() for c in codes}
-    if codes == {"?"}:
-        return f"{p.id}: not answered yet — replace {{'?'}} with your set of codes (or set() for 'nothing wrong')."
-    missing, extra = p.expected - codes, codes - p.doctor_codes
-    if not missing and not extra:
-        bonus = p.also - codes
-        more = f" (also true: {', '.join(sorted(bonus))})" if bonus else ""
-        return f"{p.id}: correct — {', '.join(sorted(codes)) or 'no warning or error'}{more}."
-    parts = []
-    if missing:
-        parts.append(f"you missed {len(missing)} finding(s)")
-    if extra:
-        parts.append(f"{', '.join(sorted(extra))} is not what this log shows")
-    return f"{p.id}: not quite — {'; '.join(parts)}. Look again, or run examine('{p.id}')."
+    raw = diagnosis if isinstance(diagnosis, str) else set(diagnosis or ())
+    if raw == {"?"} or raw == "?":
+        return f"{p.id}: not answered yet — write a diagnosis and the numbers that show it."
+    codes = _codes(diagnosis)
+    unknown = codes - set(RULES) - set(PROBE_ONLY)
+    if unknown:
+        return (f"{p.id}: {', '.join(sorted(unknown))} is not a diagnosis here; use the codes of the table "
+                f"(or {HEALTHY} / set() for nothing wrong).")
+    if p in PROBE_PATIENTS:
+        wanted = set(p.expected)
+        if codes == wanted:
+            return f"{p.id}: correct — {', '.join(sorted(codes))}: the probe's numbers are the evidence."
+        return f"{p.id}: not quite — run the probe on this patient's data and read what it measures."
+    if not evidence:
+        return (f"{p.id}: you name {', '.join(sorted(codes))}; now say which numbers show it: "
+                f"check_answer('{p.id}', diagnosis=..., evidence={{'epoch': ..., ...}}) — see the evidence table.")
+    if codes & set(PROBE_ONLY):
+        return (f"{p.id}: {', '.join(sorted(codes & set(PROBE_ONLY)))} cannot be read off a log: it needs the "
+                "model or the data (the probes).")
+    if HEALTHY in codes and len(codes) > 1:
+        return f"{p.id}: '{HEALTHY}' (nothing wrong) cannot stand beside a fault; choose."
+    cited, problems = verify(p.id, evidence)
+    if problems:
+        return f"{p.id}: your numbers do not match the log —\n" + "\n".join(f"  · {x}" for x in problems)
+    lines, ok = [], True
+    for code in sorted(codes):
+        supported, why = RULES[code](cited)
+        ok &= supported
+        lines.append(f"  {'✓' if supported else '✗'} {code}: {why}")
+    head = "supported by your numbers" if ok else "not supported"
+    missing = set(p.expected) - codes if ok and codes != {HEALTHY} else set(p.expected) if ok else set()
+    more = ["  There is more in this log than that: look again before you read the solutions."] if missing else []
+    return f"{p.id}: {head} —\n" + "\n".join(lines + more)
+
+
+# --- what the student sees ---------------------------------------------------------------------------------------
+
+
+def show(patient_id: str) -> None:
+    """Print a patient's complaint and facts, and plot its log (the notebook's one call per patient)."""
+    import matplotlib.pyplot as plt
+
+    p = BY_ID[check_id(patient_id)]
+    rows = f"{p.val_size} val rows" if p.val_size else "val rows not given"
+    print(f'Patient {p.id}: "{p.complaint}"\n  {p.loss}, {p.n_classes} classes, {rows}'
+          + (f"; {p.facts}" if p.facts else "") + (f"; chance = {p.chance}" if p.chance else ""))
+    if p in PATIENTS:
+        print(f"  log: data/clinic/{p.log.name}")
+        fig = plt.figure(figsize=(11, 3.4), layout="constrained")
+        draw_patient(fig, p.id)
+        plt.show()
+
+
+def draw_patient(fig, patient_id: str) -> None:
+    """A patient's log as the student would plot it: loss and accuracy, train and val (val as points if sparse)."""
+    from matplotlib.ticker import MaxNLocator
+
+    log = Log(BY_ID[check_id(patient_id)])
+    axes = fig.subplots(1, 2)
+    for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
+        for prefix, colour, label in (("", "C0", "train"), ("val_", "C1", "val")):
+            values = log.columns.get(prefix + metric)
+            if values is None:
+                continue
+            keep = np.isfinite(values)
+            sparse = keep.sum() < len(keep)
+            ax.plot(log.epochs[keep], values[keep], "o-" if sparse else "-", color=colour, label=label, ms=4)
+        if metric == "loss" and ax.lines:
+            ax.set_yscale("log")  # a ratio of two losses is a distance on this axis
+        if metric == "accuracy":
+            ax.axhline(log.patient.chance_level, color="grey", lw=0.8, ls=":", label="chance")
+            ax.set_ylim(-0.02, 1.02)
+        if not ax.lines:
+            ax.text(0.5, 0.5, f"no {metric} in this log", ha="center", va="center", transform=ax.transAxes)
+        ax.set(title=f"patient {patient_id}: {metric}", xlabel="epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+
+
+# One right answer per log patient: (diagnosis, evidence). The solutions print them; the tests check each.
+EXAMPLE_EVIDENCE: dict[str, tuple[object, dict]] = {
+    "A": ("OVERFITTING", {"best_epoch": 25, "rise": 0.29}),
+    "B": ("STALE_NORM_STATS", {"val_loss/loss@2": 24.6, "val_loss/loss@6": 776, "val_loss/loss@10": 75}),
+    "C": ("METRIC_INCONSISTENT", {"epoch": 30, "loss": 0.124, "accuracy": 0.0}),
+    "D": ("POPULATION_SHIFT", {"best_epoch": 10, "val_loss/loss@10": 3.1}),
+    "E": ("NOTHING_LEARNT", {"epoch": 10, "accuracy": 0.10, "val_accuracy": 0.065}),
+    "F": (HEALTHY, {"epoch": 20, "accuracy": 0.895, "val_accuracy": 0.899}),
+    "G": ("NOTHING_LEARNT", {"epoch": 60, "accuracy": 0.124, "val_accuracy": 0.111}),
+    "H": ("UNDERFITTING", {"loss@40": 2.07}),
+    "I": ({"METRIC_INCONSISTENT", "POPULATION_SHIFT"}, {"epoch": 1, "loss": 0.123, "accuracy": 0.021,
+                                                        "val_loss/loss": 35, "val_loss/loss@300": 23}),
+    "J": ("STALE_NORM_STATS", {"val_loss/loss@3": 292, "val_loss/loss@9": 1.44}),
+    "K": ("OVERFITTING", {"best_epoch": 1, "rise": 0.98}),
+    "L": (HEALTHY, {"epoch": 30, "accuracy": 0.988, "val_accuracy": 0.965, "val_loss/loss": 1.07}),
+    "M": ("OVERFITTING", {"best_epoch": 8, "rise": 0.47}),
+    "N": ("OVERFITTING", {"best_epoch": 5, "rise": 0.47}),
+    "O": ("OVERFITTING", {"best_epoch": 10, "rise": 0.23}),
+    "P": ("OVERFITTING", {"best_epoch": 1, "rise": 0.65}),
+    "Q": ("POPULATION_SHIFT", {"best_epoch": 7, "val_loss/loss@7": 11.7}),
+    "R": (HEALTHY, {"epoch": 40, "accuracy": 0.915, "val_accuracy": 0.95}),
+}
+
+
+def table(patient_id: str, first: int | None = None) -> str:
+    """A patient's log as the numbers it holds, one row per epoch (blank where nothing was logged); `first` rows."""
+    log = Log(BY_ID[check_id(patient_id)])
+    names = [c for c in LOG_COLUMNS if log.has(c)]
+    rows = [f"{'epoch':>5} " + " ".join(f"{n:>12}" for n in names)]
+    for i, e in enumerate(log.epochs[:first]):
+        cells = [log.columns[n][i] for n in names]
+        rows.append(f"{e:>5} " + " ".join(f"{v:>12.4g}" if np.isfinite(v) else " " * 12 for v in cells))
+    return "\n".join(rows)
+
+
+def solution(patient_id: str) -> str:
+    """What a patient was, what the doctor prints, and what the principles say (the collapsed solutions cell)."""
+    p = BY_ID[check_id(patient_id)]
+    answer = ", ".join(sorted(p.expected)) or f"{HEALTHY} (nothing wrong in the measurement)"
+    lines = [f"{p.id}: {answer}", f"   what it was: {p.story}"]
+    if p.source:
+        lines.append(f"   log: {p.source}")
+    if p in PATIENTS:
+        if p.id in EXAMPLE_EVIDENCE:
+            diagnosis, evidence = EXAMPLE_EVIDENCE[p.id]
+            lines.append(f"   an answer: check_answer({p.id!r}, diagnosis={diagnosis!r}, evidence={evidence})")
+    findings = [str(f) for f in examine(p.id) if f.severity in ("warn", "error")]
+    lines += [f"   doctor: {f}" for f in findings] or ["   doctor: no warning"]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
