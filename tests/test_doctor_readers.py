@@ -188,3 +188,16 @@ def test_a_100_000_epoch_log_reads_and_diagnoses_within_a_second(tmp_path):
         seconds.append(time.perf_counter() - start)
     assert min(seconds) <= 1.0, seconds
     assert any(f.code == "GAP" for f in found)
+
+
+def test_keras_na_cells_of_epochs_without_validation_are_missing_values(tmp_path):
+    """Keras 3's CSVLogger with validation_freq=5 writes NA where validation did not run."""
+    from helpers.doctor import read_log
+
+    rows = ["epoch,accuracy,loss,val_accuracy,val_loss"]
+    rows += [f"{e},{0.5 + e / 40:.3f},{1 - e / 20:.3f}," + ("0.6,0.7" if e % 5 == 4 else "NA,NA") for e in range(10)]
+    path = tmp_path / "log.csv"
+    path.write_text("\n".join(rows) + "\n")
+    history = read_log(path)
+    val = history["val_loss"]
+    assert history.n_epochs == 10 and int(np.isfinite(val).sum()) == 2 and val[4] == 0.7

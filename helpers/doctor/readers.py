@@ -302,20 +302,31 @@ def _numeric_table(path: Path, text: str) -> tuple[list[str], np.ndarray] | None
 
 
 def _numbers(path: Path, name: str, cells: Sequence[str], lines: Sequence[int]) -> np.ndarray:
-    """Cells to floats; a blank cell is NaN (nothing logged), text raises LogError naming the line."""
+    """Cells to floats; a blank or missing-value cell is NaN (nothing logged), text raises LogError naming the line.
+
+    Keras 3's CSVLogger writes "NA" for a metric an epoch did not compute (validation_freq > 1); pandas-style
+    files write "None" or "null".
+    """
     try:
         return np.array(cells, dtype=float)  # the common case: every cell a number
     except ValueError:
         pass
     try:
-        return np.array([c if c.strip() else "nan" for c in cells], dtype=float)
+        return np.array([_missing_as_nan(c) for c in cells], dtype=float)
     except ValueError:
         for cell, line in zip(cells, lines, strict=True):
             try:
-                float(cell if cell.strip() else "nan")
+                float(_missing_as_nan(cell))
             except ValueError:
                 raise LogError(f"{path}, line {line}: {name}={cell.strip()!r} is not a number.") from None
         raise
+
+
+MISSING = frozenset({"", "na", "n/a", "none", "null"})
+
+
+def _missing_as_nan(cell: str) -> str:
+    return "nan" if cell.strip().lower() in MISSING else cell
 
 
 def _segments(epoch: np.ndarray, *, repeats: bool = False) -> list[slice]:
