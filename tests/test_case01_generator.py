@@ -5,20 +5,18 @@ import pytest
 from bands import band_suite
 
 from helpers import doctor
-from helpers.runs import SEEDS
 from helpers.scenarios import case01_generator as case
 
 pytestmark = pytest.mark.slow
 POST = "the post"
 
-(runs, measured, reference_measured, reference_claims, every_seed, reference_runs, each_seed_runs,
+(runs, measured, reference_measured, reference_claims, each_seed_measured, reference_runs, each_seed_runs,
  test_every_reference_seed_holds_the_claim, test_this_machine_holds_the_claim,
  test_this_machine_lands_in_the_reference_spread) = band_suite(case)
 
 
-@pytest.mark.parametrize("seed", range(len(SEEDS) + 1), ids=[*(f"reference seed {s}" for s in SEEDS), "here"])
-def test_the_issue_thresholds(every_seed, seed):
-    measured = every_seed[seed]
+def test_the_issue_thresholds(each_seed_measured):
+    measured = each_seed_measured
     assert measured["post_val_pass_spread"] > 0  # same weights, different scores: randomness reaches validation
     # Small: shear_range=0.2 is 0.2 degrees and zoom sits inside the data's own drift. Over seeds the mean
     # bias is -0.00 to +0.02, so what is asserted is its size, not its sign.

@@ -11,7 +11,7 @@ from helpers.stats import accuracy_floor
 pytestmark = pytest.mark.slow
 
 
-(runs, measured, reference_measured, reference_claims, every_seed, reference_runs, each_seed_runs,
+(runs, measured, reference_measured, reference_claims, each_seed_measured, reference_runs, each_seed_runs,
  test_every_reference_seed_holds_the_claim, test_this_machine_holds_the_claim,
  test_this_machine_lands_in_the_reference_spread) = band_suite(case)
 
@@ -63,8 +63,11 @@ def test_doctor_flags_the_bugs_and_not_the_fixes(each_seed_runs):
 
     assert "METRIC_INCONSISTENT" in found("the post", "Accuracy()")
     assert "METRIC_INCONSISTENT" not in found("the post", "BinaryAccuracy()")
-    assert "POPULATION_SHIFT" in found("scaled + Adam, tail split", "BinaryAccuracy()")
-    assert "POPULATION_SHIFT" not in found("scaled + Adam, shuffled split", "BinaryAccuracy()")
+    # The tail split's validation comes from a later period: the doctor says so as a shift, or (on a seed whose
+    # val/train loss ratio stays lower) as a validation accuracy stuck at the majority rate while training climbs.
+    split_codes = {"POPULATION_SHIFT", "VAL_AT_CHANCE"}
+    assert split_codes & found("scaled + Adam, tail split", "BinaryAccuracy()")
+    assert not split_codes & found("scaled + Adam, shuffled split", "BinaryAccuracy()")
 
 
 def test_forum_log_plotted_numbers_match_the_committed_csv():

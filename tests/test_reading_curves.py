@@ -9,7 +9,7 @@ from helpers.scenarios import reading_curves as rc
 pytestmark = pytest.mark.slow
 
 
-(runs, measured, reference_measured, reference_claims, every_seed, reference_runs, each_seed_runs,
+(runs, measured, reference_measured, reference_claims, each_seed_measured, reference_runs, each_seed_runs,
  test_every_reference_seed_holds_the_claim, test_this_machine_holds_the_claim,
  test_this_machine_lands_in_the_reference_spread) = band_suite(rc)
 

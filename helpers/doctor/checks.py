@@ -729,7 +729,12 @@ def check_gap(ctx: Context) -> list[Finding]:
     else:
         material = MATERIAL_ACCURACY if name == "accuracy" else None
         small = (abs(gap[-1]) < material) if material is not None else (trend != "widening")
-        words = "small gap: healthy" if small else "a steady gap: healthy, nothing is diverging"
+        if small:
+            words = "small gap: healthy"
+        elif trend == "widening":  # material and growing, validation not (yet) rising: memorising faster than learning
+            words = "a material gap that keeps widening: training improves faster than validation (memorising)"
+        else:
+            words = "a steady gap, nothing is diverging"
     fmt = ".2f" if name == "accuracy" else ".4g"
     parts = [f"{name}: train {train[-1]:{fmt}} vs val {val[-1]:{fmt}} at epoch {epochs[-1]:.0f}"]
     if best != n - 1:
