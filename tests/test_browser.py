@@ -111,7 +111,8 @@ def wait_until_done(page, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     page.wait_for_timeout(1000)
     while time.monotonic() < deadline:
-        prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+        # A collapsed input (a hidden solution cell) shows an empty prompt: only shown prompts can be read.
+        prompts = [p for p in page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts() if p.strip()]
         if prompts and not any("*" in p for p in prompts) and all(re.search(r"\[\d+\]", p) for p in prompts):
             return
         page.wait_for_timeout(1000)
