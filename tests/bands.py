@@ -4,7 +4,8 @@ Every claim (a band in the scenario's BANDS) must hold for every committed refer
 (no training: reads data/reference), and on this machine: the tests retrain seed 0 of each
 reference run and check that it satisfies the claim and lands inside the reference seeds'
 prediction interval (Bonferroni over the case's claims, so 30 claims do not make 1.5 false
-alarms a run). Another CPU, thread count or oneDNN setting is just another trajectory.
+alarms a run; never narrower than a quarter of the band each side, since three seeds can agree by chance
+on a coarse measurement). Another CPU, thread count or oneDNN setting is just another trajectory.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from helpers.scenarios import CASES
 from helpers.stats import spread
 
 FAMILY_LEVEL = 0.05  # chance that any one claim of a case falls outside its interval on an honest retrain
+BAND_SHARE = 0.25  # the least half-width of that interval, as a share of the claim's band
 
 
 def case_key(case: ModuleType) -> str:
@@ -90,6 +92,11 @@ def band_suite(case: ModuleType, configs: dict | None = None):
         if got.std == 0:  # every seed gave the same number (a count, an exact identity): the band test says it all
             return
         low, high = got.prediction_interval(level)
+        # Three seeds can agree by chance on a number measured on few samples (an accuracy on 90 images moves in
+        # steps of 1/90): the interval is never narrower than a quarter of the claim's own band on each side.
+        band_low, band_high = case.BANDS[band]
+        floor = BAND_SHARE * (band_high - band_low)
+        low, high = min(low, got.mean - floor), max(high, got.mean + floor)
         assert low <= measured[band] <= high, (
             f"{band} = {measured[band]:.4g} here; reference {got}, {level:.4f} prediction interval "
             f"{low:.4g}–{high:.4g}: rerun `make reference` if the code changed on purpose")
