@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers.runs import History
+from helpers.stats import LN2, binomial_se
 
 ROOT = Path(__file__).resolve().parents[2]
 CLINIC_DIR = ROOT / "data" / "clinic"
@@ -36,7 +37,6 @@ FORUM_LOG = ROOT / "data" / "forum" / "003_a8ebacd39794dcdb_log.csv"
 REAL_LOGS = ROOT / "tests" / "data" / "real_logs"
 HF_LOG = "hf/haipradana__indobert-indonesia-sarcastic-satire-classification__indobert-binary-5ep-overfit.json"
 LOG_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy")
-LN2 = math.log(2.0)
 HEALTHY = "HEALTHY"  # the diagnosis "nothing wrong" (set() says the same)
 
 
@@ -382,7 +382,7 @@ class Log:
         if name == "val_loss/loss":
             return float(values["val_loss"] / values["loss"])
         if name in ("floor", "val_floor"):
-            return float(1.0 - next(iter(values.values())) / LN2)
+            return float(1.0 - next(iter(values.values())) / LN2)  # unclipped, as a student computes it
         if name == "gap":
             return float(values["accuracy"] - values["val_accuracy"])
         return float(values[name])
@@ -404,8 +404,7 @@ class Log:
             return swing(self.val_epochs, acc, int(self.epochs[-1]))
         if self.patient.val_size is None:
             raise ValueError("the facts do not say how many validation rows there are: se cannot be known.")
-        p = float(np.mean(acc))
-        return math.sqrt(p * (1 - p) / self.patient.val_size)
+        return binomial_se(float(np.mean(acc)), self.patient.val_size)
 
     def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(epochs, values) of a per-epoch quantity wherever the log has it."""
@@ -492,7 +491,7 @@ Verdict = tuple[bool, str]
 def _band(log: Log) -> float:
     """How far from chance an accuracy may sit and still be chance: 2 binomial SEs of the validation set."""
     c, n = log.patient.chance_level, log.patient.val_size or 100
-    return 2 * math.sqrt(c * (1 - c) / n) + 0.005
+    return 2 * binomial_se(c, n) + 0.005
 
 
 def _weighted_ratio(log: Log) -> str:
