@@ -1,8 +1,11 @@
-"""Case 04: each symptom of the post reproduced, each fix measured, the doctor's verdicts."""
+"""Case 04: both hypotheses for the post's impossible pair reproduced, the evidence between them, the doctor."""
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 from bands import band_suite
+from post_cells import assert_post_model_matches
 
 from helpers import doctor
 from helpers.scenarios import case04_metric as case
@@ -16,9 +19,51 @@ pytestmark = pytest.mark.slow
  test_this_machine_lands_in_the_reference_spread) = band_suite(case)
 
 
-def test_post_accuracy_column_is_impossible_after_epoch_one(each_seed_runs):
-    log = case.as_logged(each_seed_runs["the post"], "Accuracy()")
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "04_mislabeled_accuracy_metric.ipynb"
+
+
+def test_exact_accuracy_column_is_impossible_after_epoch_one(each_seed_runs):
+    log = case.as_logged(each_seed_runs[case.EXACT], "Accuracy()")
     assert (log["accuracy"][1:] < accuracy_floor(log["loss"][1:])).all()
+
+
+def test_class_weight_prints_an_impossible_pair_with_the_right_metric(each_seed_runs):
+    """Hypothesis (b): the string 'accuracy' (BinaryAccuracy) under a weighted loss breaks the bound at every epoch,
+    and validation (never weighted) stays far above training from epoch 1."""
+    h = each_seed_runs[case.WEIGHTED]
+    log = case.as_logged(h, "'accuracy'")
+    assert (log["accuracy"] < accuracy_floor(log["loss"])).all()
+    assert (case.loss_ratio(h) > 5).all()
+
+
+def test_post_cells_build_the_modules_network():
+    assert_post_model_matches(NOTEBOOK, case.build_model(case.configs()[case.WEIGHTED]), {})
+
+
+def test_keras_weights_the_loss_and_weighted_metrics_but_not_metrics():
+    """What the notebook's experiment shows, held exactly: Keras 3 averages weight × loss over all rows, hands the
+    weights to weighted_metrics only, and fit(class_weight=...) does the same (a step of size 0 changes nothing)."""
+    from helpers.keras_lab import keras
+
+    y = np.array([1.0] * 90 + [0.0] * 10, dtype="float32")
+    x = np.zeros((100, 31), dtype="float32")
+    w = np.where(y == 1, 0.02, 1.0)
+    p = 0.45
+    model = keras.Sequential([keras.Input((31,)), keras.layers.Dense(
+        1, activation="sigmoid", kernel_initializer="zeros",
+        bias_initializer=keras.initializers.Constant(np.log(p / (1 - p))))])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="binary_crossentropy",
+                  metrics=["accuracy"], weighted_metrics=[keras.metrics.BinaryAccuracy(name="weighted")])
+    per_row = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    scores = model.evaluate(x, y, sample_weight=w, verbose=0, return_dict=True)
+    assert scores["loss"] == pytest.approx(np.mean(w * per_row), rel=1e-4)  # divided by rows, not by sum of weights
+    assert scores["accuracy"] == pytest.approx(0.10)  # every row called 0: the share of zeros, unweighted
+    assert scores["weighted"] == pytest.approx(10 / (10 + 90 * 0.02), rel=1e-4)
+    logs = model.fit(x, y, class_weight={0: 1.0, 1: 0.02}, validation_split=0.2, epochs=1, batch_size=100,
+                     verbose=0).history
+    assert logs["loss"][0] == pytest.approx(np.mean((w * per_row)[:80]), rel=1e-4)
+    assert logs["accuracy"][0] == pytest.approx(float(np.mean(y[:80] == 0)))
+    assert logs["val_loss"][0] == pytest.approx(np.mean(per_row[80:]), rel=1e-4)  # validation is never weighted
 
 
 def test_exact_accuracy_only_counts_saturated_outputs(each_seed_runs):
@@ -29,8 +74,10 @@ def test_exact_accuracy_only_counts_saturated_outputs(each_seed_runs):
     assert abs(shuffled["val_exact"] - shuffled["val_saturated"]).max() < 0.005
 
 
-def test_fixed_metric_respects_the_bound_everywhere(each_seed_runs):
-    for h in each_seed_runs.values():
+def test_fixed_metric_respects_the_bound_everywhere_without_weights(each_seed_runs):
+    for name, h in each_seed_runs.items():
+        if name == case.WEIGHTED:
+            continue
         log = case.as_logged(h, "BinaryAccuracy()")
         for split in ("", "val_"):
             assert (log[f"{split}accuracy"] >= accuracy_floor(log[f"{split}loss"]) - 1e-6).all()
@@ -61,8 +108,9 @@ def test_doctor_flags_the_bugs_and_not_the_fixes(each_seed_runs):
         return doctor.codes(doctor.diagnose_history(case.as_logged(h, metric), loss="binary_crossentropy"),
                             at_least="warn")
 
-    assert "METRIC_INCONSISTENT" in found("the post", "Accuracy()")
-    assert "METRIC_INCONSISTENT" not in found("the post", "BinaryAccuracy()")
+    assert "METRIC_INCONSISTENT" in found(case.EXACT, "Accuracy()")
+    assert "METRIC_INCONSISTENT" not in found(case.EXACT, "BinaryAccuracy()")
+    assert "METRIC_INCONSISTENT" in found(case.WEIGHTED, "'accuracy'")  # the log alone cannot tell (b) from (a)
     # The tail split's validation comes from a later period: the doctor says so as a shift, or (on a seed whose
     # val/train loss ratio stays lower) as a validation accuracy stuck at the majority rate while training climbs.
     split_codes = {"POPULATION_SHIFT", "VAL_AT_CHANCE"}
@@ -84,6 +132,8 @@ def test_bad_knobs_name_the_allowed_values():
         case.MetricCaseConfig(bad_rate=0.5)
     with pytest.raises(ValueError, match="scaling='yes' must be True or False"):
         case.MetricCaseConfig(scaling="yes")
+    with pytest.raises(ValueError, match=r"good_weight=2 .*0\.001 to 1"):
+        case.MetricCaseConfig(good_weight=2)
     with pytest.raises(ValueError, match="metric='accuracy'"):
         case.as_logged(None, "accuracy")
 
@@ -99,7 +149,7 @@ def test_panel_metric_toggle_redraws_without_training(runs):
 
 
 def test_forum_scale_has_the_posts_sizes():
-    config = case.configs("forum")["the post"]
+    config = case.configs("forum")[case.EXACT]
     assert (config.n_rows, config.epochs, config.batch_size, config.lr) == (152025, 300, 32, 0.001)
     data = case.load_data(config)
     assert (len(data["train_idx"]), len(data["val_idx"])) == (121620, 30405)  # the post's "Train on 121620"

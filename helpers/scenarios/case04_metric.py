@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.runs import History, Progress, RunConfig, run
+from helpers.runs import LAST, History, Progress, RunConfig, run
 from helpers.validate import check_bool, check_choice, check_range
 
 SPLITS = ("tail", "shuffled", "time-aware")
@@ -32,6 +32,7 @@ METRICS = {
     "Accuracy()": "exact",  # keras.metrics.Accuracy(): exact equality of probability and label
     "'accuracy'": "binary",  # the string, resolved from shapes: BinaryAccuracy here
     "BinaryAccuracy()": "binary",
+    "weighted_metrics=['accuracy']": "weighted_binary",  # the one metric list class_weight reaches
 }
 FORUM_LOG = Path(__file__).resolve().parents[2] / "data" / "forum" / "003_a8ebacd39794dcdb_log.csv"
 FORUM = {"epoch": [1, 50, 100, 150, 200, 250, 300],
@@ -53,8 +54,14 @@ class MetricCaseConfig(RunConfig):
     but every parameter measured from its trailing median, the current setpoint);
     scaling: standardise features on the training rows; optimizer: "sgd" (the
     post's, lr 0.001) or "adam"; bad_rate: share of bad parts; scale: "mini"
-    (8000 rows) or "forum" (152025 rows, 300 epochs — for a GPU).
+    (8000 rows) or "forum" (152025 rows, 300 epochs — for a GPU); good_weight: the class weight of good
+    parts in ``fit(class_weight=...)`` (bad parts weigh 1; 1.0 = unweighted).
     """
+
+    @property
+    def class_weight(self) -> dict[int, float] | None:
+        """What ``fit`` gets: None when unweighted."""
+        return None if self.good_weight == 1.0 else {0: 1.0, 1: self.good_weight}
 
     epochs: int = 30
     split: str = "tail"
@@ -64,6 +71,7 @@ class MetricCaseConfig(RunConfig):
     bad_rate: float = 0.025
     batch_size: int = 32
     scale: str = "mini"
+    good_weight: float = 1.0  # class_weight={0: 1.0, 1: good_weight} in fit (bad parts = 0); 1.0 = unweighted
 
     trainer = "helpers.scenarios.case04_metric:train"
     framework = "keras"
@@ -77,51 +85,77 @@ class MetricCaseConfig(RunConfig):
         check_range("bad_rate", self.bad_rate, 0.01, 0.2)
         check_range("batch_size", self.batch_size, 8, 4096, integer=True)
         check_choice("scale", self.scale, SCALES)
+        check_range("good_weight", self.good_weight, 0.001, 1.0)
 
     @property
     def n_rows(self) -> int:
         return 8000 if self.scale == "mini" else 152025
 
 
+GOOD_WEIGHT = 0.02  # hypothesis (b): good parts count 2 %, bad parts 1 (the post's loss scale, see the notebook)
+WEIGHTED_LR = 0.01  # hypothesis (b) on the miniature: 1/190 of the post's updates, so 10x the post's step
+
+
 def configs(scale: str = "mini") -> dict[str, MetricCaseConfig]:
-    """The runs the notebook tells its story with."""
+    """The runs the notebook tells its story with (and the tests retrain, seed 0)."""
     check_choice("scale", scale, SCALES)
-    post = MetricCaseConfig(scale=scale, epochs=30 if scale == "mini" else 300)
-    learns = post.replace(scaling=True, optimizer="adam")
+    exact = MetricCaseConfig(scale=scale, epochs=30 if scale == "mini" else 300)  # raw features, SGD 0.001, tail
+    learns = exact.replace(scaling=True, optimizer="adam")
     return {
-        "the post": post,  # tail split, raw features, SGD 0.001
+        # the two explanations of the impossible pair that we can build, each with the post's model
+        "hypothesis (a): Accuracy()": exact,
+        "hypothesis (b): class_weight": exact.replace(scaling=True, good_weight=GOOD_WEIGHT,
+                                                      lr=WEIGHTED_LR if scale == "mini" else 0.001),
+        # the split, with a model that learns
         "scaled + Adam, tail split": learns,
         "scaled + Adam, shuffled split": learns.replace(split="shuffled"),
         "scaled + Adam, time-aware": learns.replace(split="time-aware"),
+        # scaling and Adam apart (shuffled split, unweighted): which one lets the network learn
+        "raw + SGD, shuffled split": exact.replace(split="shuffled"),
+        "scaled + SGD, shuffled split": exact.replace(split="shuffled", scaling=True),
+        "raw + Adam, shuffled split": exact.replace(split="shuffled", optimizer="adam"),
     }
 
 
 # What the notebook's words claim, one band each; every reference seed (data/reference) and every
 # retrain on a student's machine must land inside (tests/bands.py).
 BANDS: dict[str, tuple[float, float]] = {
-    # keras.metrics.Accuracy() (exact equality) prints pairs the bound forbids, and creeps up as outputs saturate.
-    "post_exact_margin_to_floor": (-1.0, -0.05),  # below 1 - L/ln 2 by a clear margin at epoch 2
-    "post_epochs_below_floor": (28, 30),  # of 30: all but epoch 1, whose average includes the raw-feature blow-up
-    "exact_creep_last_two_thirds": (0.25, 1.0),  # exact "accuracy" climbs by ≥ 0.25 while the loss stalls
+    # (a) keras.metrics.Accuracy() (exact equality) prints pairs the bound forbids, and creeps up as outputs saturate.
+    "a_exact_margin_to_floor": (-1.0, -0.05),  # below 1 - L/ln 2 by a clear margin from epoch 2
+    "a_epochs_below_floor": (28, 30),  # of 30: all but epoch 1, whose average includes the raw-feature blow-up
+    "a_epoch1_ratio": (0.0, 2.0),  # (a) alone leaves validation near training at epoch 1: nothing like the post's 35x
+    "exact_creep_last_two_thirds": (0.25, 1.0),  # exact "accuracy" climbs by >= 0.25 while the real one stays
     "binary_change_last_two_thirds": (0.0, 0.02),  # the real (binary) accuracy does not move
     "exact_minus_saturated_max": (-0.05, 1e-6),  # exact equality needs a saturated output
-    "binary_min_margin_to_floor": (0.0, 0.5),  # the real accuracy never breaks the bound
+    "binary_min_margin_to_floor": (0.0, 0.5),  # without weights, the real accuracy never breaks the bound
+    # (b) class_weight weights the loss, not metrics=['accuracy'], and never validation.
+    "b_epochs_below_floor": (30, 30),  # the printed 'accuracy' breaks the bound at every epoch
+    "b_epoch1_ratio": (10.0, 200.0),  # validation loss tens of times training from epoch 1, as in the post
+    "b_min_ratio": (10.0, 200.0),  # ... and at every later epoch
+    "b_epoch1_unweighted_train_over_val": (0.3, 3.0),  # unweighted, training scores about as badly as validation
+    "a_epochs_val_at_bad_rate": (0, 2),  # (a)'s printed val_acc is not stuck at one class's share
+    "b_epochs_val_at_bad_rate": (5, 30),  # val_acc exactly the bad share (every part called bad) for >= 5 epochs
     # validation_split takes the last rows: a later period.
     "tail_epoch1_ratio": (1.2, 2.5),  # val/train loss at epoch 1: above, not yet far above
-    "tail_min_ratio_from_epoch3": (1.5, 30.0),  # from epoch 3 val loss stays ≥ 1.5× train
+    "tail_min_ratio_from_epoch3": (1.5, 30.0),  # from epoch 3 val loss stays >= 1.5x train
     "shuffled_epoch1_ratio": (0.4, 1.5),  # a shuffled split starts level
+    "shuffled_final_ratio": (5.0, 300.0),  # ... and ends far apart: overfitting
+    "shuffled_balanced_drop": (0.01, 0.3),  # the shuffled run's balanced accuracy falls from its best epoch
+    "aware_final_ratio": (20.0, 1e5),  # the time-aware run overfits too
     "tail_final_balanced_accuracy": (0.45, 0.56),  # nothing carries over to the new period (chance 0.5)
     "shuffled_final_balanced_accuracy": (0.6, 0.95),  # the same model on a shuffled split learns the bad parts
     "aware_final_balanced_accuracy": (0.58, 0.95),  # setpoint-relative features carry over to the new period
-    # The 98 % majority: accuracy is the base rate, balanced accuracy is chance.
+    # Scaling and Adam apart (shuffled split, unweighted, 30 epochs): only the two together leave chance (0.5).
+    "grid_raw_sgd_balanced_accuracy": (0.45, 0.55),
+    "grid_scaled_sgd_balanced_accuracy": (0.45, 0.55),  # 6 000 steps of lr 0.001: not yet
+    "grid_raw_adam_balanced_accuracy": (0.45, 0.55),
+    "grid_scaled_adam_balanced_accuracy": (0.6, 0.95),  # the same run as "shuffled_final_balanced_accuracy"
+    # The 97 % majority: accuracy is the base rate, balanced accuracy is chance.
     "majority_accuracy": (0.95, 0.98),
-    "post_final_binary_accuracy": (0.95, 0.98),  # exactly the majority rate
-    "post_final_balanced_accuracy": (0.48, 0.52),
-    "post_final_bad_recall": (0.0, 0.05),
+    "a_final_binary_accuracy": (0.95, 0.98),  # exactly the majority rate
+    "a_final_balanced_accuracy": (0.48, 0.52),
+    "a_final_bad_recall": (0.0, 0.05),
 }
-
-
-# --- data -------------------------------------------------------------------
 
 
 Config = MetricCaseConfig
@@ -130,6 +164,9 @@ Config = MetricCaseConfig
 def reference_configs(scale: str = "mini") -> dict[str, MetricCaseConfig]:
     """Every run a claim rests on."""
     return configs(scale)
+
+
+# --- data -------------------------------------------------------------------
 
 
 def setpoint_relative(x: np.ndarray, window: int = SETPOINT_WINDOW) -> np.ndarray:
@@ -201,6 +238,8 @@ def build_model(config: MetricCaseConfig):
         loss="binary_crossentropy",
         # One run, every reading of "accuracy": metrics never change the gradients.
         metrics=[keras.metrics.Accuracy(name="exact"), keras.metrics.BinaryAccuracy(name="binary")],
+        # Keras 3 hands class_weight/sample_weight to these only, never to `metrics`.
+        weighted_metrics=[keras.metrics.BinaryAccuracy(name="weighted_binary")],
         steps_per_execution=STEPS_PER_EXECUTION,
     )
     return model
@@ -225,7 +264,7 @@ def train(config: MetricCaseConfig, progress: Progress | None = None) -> History
             # Accuracy() can only count an output that is *exactly* 0 or 1: the saturated ones.
             extra.setdefault("val_saturated", []).append(float(np.mean((p == 0.0) | (p == 1.0))))
 
-    fit_kwargs = {}
+    fit_kwargs = {"class_weight": config.class_weight}
     if config.split == "shuffled":
         train_data, validation = (x[tr], y[tr]), (x[va], y[va])
     else:  # the post's call: Keras slices off the last 20 % itself, before shuffling
@@ -243,7 +282,7 @@ def train(config: MetricCaseConfig, progress: Progress | None = None) -> History
 
 
 def as_logged(history: History, metric: str = "Accuracy()") -> dict[str, np.ndarray]:
-    """The four columns Keras would have printed had ``compile`` been given ``metric``."""
+    """The four columns Keras would have printed had ``compile`` been given ``metric`` (any class_weight as run)."""
     check_choice("metric", metric, METRICS)
     kind = METRICS[metric]
     return {"loss": history["loss"], "accuracy": history[kind],
@@ -261,37 +300,110 @@ def resolve_accuracy_string(y_shape: tuple[int, ...], out_units: int) -> str:
     return type(get_metric("accuracy", y_true, y_pred)).__name__
 
 
+EXACT, WEIGHTED = "hypothesis (a): Accuracy()", "hypothesis (b): class_weight"
+GRID = {("raw", "SGD"): "raw + SGD, shuffled split", ("scaled", "SGD"): "scaled + SGD, shuffled split",
+        ("raw", "Adam"): "raw + Adam, shuffled split", ("scaled", "Adam"): "scaled + Adam, shuffled split"}
+
+
+def loss_ratio(history: History) -> np.ndarray:
+    """val_loss / loss at each epoch, as the log prints them."""
+    return history["val_loss"] / history["loss"]
+
+
+def at_bad_rate(history: History, column: str = "val_binary") -> np.ndarray:
+    """Epochs whose validation 'accuracy' is exactly the share of bad parts (for binary: every part called bad)."""
+    return np.isclose(history[column], history.info["val_bad_rate"], atol=1e-6)
+
+
 def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
     """The numbers behind each claim, from configs('mini')."""
     from helpers.stats import accuracy_floor
 
     h = histories or {name: run(c) for name, c in configs().items()}
-    post, tail = h["the post"], h["scaled + Adam, tail split"]
-    shuffled, aware = h["scaled + Adam, shuffled split"], h["scaled + Adam, time-aware"]
+    exact, weighted = h[EXACT], h[WEIGHTED]
+    tail = h["scaled + Adam, tail split"]
+    shuffled = h["scaled + Adam, shuffled split"]
     third = tail.n_epochs // 3
+    unweighted = [r for name, r in h.items() if name != WEIGHTED]
+
+    def final(name: str) -> float:
+        return h[name].final("val_balanced_accuracy", LAST)
+
     return {
-        # the metric
-        "post_exact_margin_to_floor": float(np.max((post["exact"] - accuracy_floor(post["loss"]))[1:])),
-        "post_epochs_below_floor": int(np.sum(post["exact"] < accuracy_floor(post["loss"]))),
+        # hypothesis (a): exact equality
+        "a_exact_margin_to_floor": float(np.max((exact["exact"] - accuracy_floor(exact["loss"]))[1:])),
+        "a_epochs_below_floor": int(np.sum(exact["exact"] < accuracy_floor(exact["loss"]))),
+        "a_epoch1_ratio": float(loss_ratio(exact)[0]),
+        "a_epochs_val_at_bad_rate": int(np.sum(at_bad_rate(exact, "val_exact"))),
         "exact_creep_last_two_thirds": float(shuffled["exact"][-1] - shuffled["exact"][third]),
         "binary_change_last_two_thirds": float(abs(shuffled["binary"][-1] - shuffled["binary"][third])),
         "exact_minus_saturated_max": max(float(np.max(r["val_exact"] - r["val_saturated"])) for r in h.values()),
         "binary_min_margin_to_floor": min(
             float(np.min(r[k] - accuracy_floor(r[k.replace("binary", "loss")])))
-            for r in h.values() for k in ("binary", "val_binary")),
+            for r in unweighted for k in ("binary", "val_binary")),
+        # hypothesis (b): class_weight weights the loss, not metrics=['accuracy']
+        "b_epochs_below_floor": int(np.sum(weighted["binary"] < accuracy_floor(weighted["loss"]))),
+        "b_epoch1_ratio": float(loss_ratio(weighted)[0]),
+        "b_min_ratio": float(np.min(loss_ratio(weighted))),
+        "b_epoch1_unweighted_train_over_val": float(weighted["train_eval_loss"][0] / weighted["val_loss"][0]),
+        "b_epochs_val_at_bad_rate": int(np.sum(at_bad_rate(weighted))),
         # the split
-        "tail_epoch1_ratio": float(tail["val_loss"][0] / tail["loss"][0]),
-        "tail_min_ratio_from_epoch3": float(np.min(tail["val_loss"][2:] / tail["loss"][2:])),
-        "shuffled_epoch1_ratio": float(shuffled["val_loss"][0] / shuffled["loss"][0]),
-        "tail_final_balanced_accuracy": tail.final("val_balanced_accuracy"),
-        "shuffled_final_balanced_accuracy": shuffled.final("val_balanced_accuracy"),
-        "aware_final_balanced_accuracy": aware.final("val_balanced_accuracy"),
+        "tail_epoch1_ratio": float(loss_ratio(tail)[0]),
+        "tail_min_ratio_from_epoch3": float(np.min(loss_ratio(tail)[2:])),
+        "shuffled_epoch1_ratio": float(loss_ratio(shuffled)[0]),
+        "shuffled_final_ratio": float(np.mean(loss_ratio(shuffled)[-LAST:])),
+        "aware_final_ratio": float(np.mean(loss_ratio(h["scaled + Adam, time-aware"])[-LAST:])),
+        "shuffled_balanced_drop": float(np.max(shuffled["val_balanced_accuracy"]) - final(
+            "scaled + Adam, shuffled split")),
+        "tail_final_balanced_accuracy": final("scaled + Adam, tail split"),
+        "shuffled_final_balanced_accuracy": final("scaled + Adam, shuffled split"),
+        "aware_final_balanced_accuracy": final("scaled + Adam, time-aware"),
+        # scaling and Adam apart
+        **{f"grid_{inputs}_{opt.lower()}_balanced_accuracy": final(name) for (inputs, opt), name in GRID.items()},
         # the imbalance
-        "majority_accuracy": float(post.info["val_majority_accuracy"]),
-        "post_final_binary_accuracy": post.final("val_binary"),
-        "post_final_balanced_accuracy": post.final("val_balanced_accuracy"),
-        "post_final_bad_recall": post.final("val_bad_recall"),
+        "majority_accuracy": float(exact.info["val_majority_accuracy"]),
+        "a_final_binary_accuracy": exact.final("val_binary", LAST),
+        "a_final_balanced_accuracy": exact.final("val_balanced_accuracy", LAST),
+        "a_final_bad_recall": exact.final("val_bad_recall", LAST),
     }
+
+
+# What each claim measures, in the words a student reads beside its spread over the seeds.
+CLAIM_TEXT = {
+    "a_epoch1_ratio": "(a) val_loss / loss at epoch 1",
+    "b_epoch1_ratio": "(b) val_loss / loss at epoch 1",
+    "b_min_ratio": "(b) smallest val_loss / loss of all 30 epochs",
+    "b_epoch1_unweighted_train_over_val": "(b) training loss unweighted, / val_loss, at epoch 1",
+    "a_epochs_below_floor": "(a) epochs whose printed acc breaks the bound, of 30",
+    "b_epochs_below_floor": "(b) epochs whose printed acc breaks the bound, of 30",
+    "a_epochs_val_at_bad_rate": "(a) epochs whose val_acc is exactly the share of bad parts, of 30",
+    "b_epochs_val_at_bad_rate": "(b) epochs whose val_acc is exactly the share of bad parts, of 30",
+    "exact_creep_last_two_thirds": "Accuracy(): rise over the last 20 epochs (scaled + Adam, shuffled)",
+    "binary_change_last_two_thirds": "BinaryAccuracy(): change over the same epochs",
+    "exact_minus_saturated_max": "Accuracy() − share of saturated outputs, largest (every run)",
+    "tail_epoch1_ratio": "tail split: val_loss / loss at epoch 1",
+    "tail_min_ratio_from_epoch3": "tail split: smallest val_loss / loss from epoch 3",
+    "shuffled_epoch1_ratio": "shuffled split: val_loss / loss at epoch 1",
+    "shuffled_final_ratio": f"shuffled split: val_loss / loss, last {LAST} epochs",
+    "aware_final_ratio": f"time-aware: val_loss / loss, last {LAST} epochs",
+    "shuffled_balanced_drop": "shuffled split: best − final balanced accuracy",
+    "tail_final_balanced_accuracy": "tail split: final balanced accuracy",
+    "shuffled_final_balanced_accuracy": "shuffled split: final balanced accuracy",
+    "aware_final_balanced_accuracy": "time-aware: final balanced accuracy",
+    "grid_raw_sgd_balanced_accuracy": "raw inputs, SGD: final balanced accuracy",
+    "grid_scaled_sgd_balanced_accuracy": "scaled inputs, SGD: final balanced accuracy",
+    "grid_raw_adam_balanced_accuracy": "raw inputs, Adam: final balanced accuracy",
+    "grid_scaled_adam_balanced_accuracy": "scaled inputs, Adam: final balanced accuracy",
+    "majority_accuracy": "always 'good' would score (validation)",
+    "a_final_binary_accuracy": "(a)'s model, binary accuracy (validation, final)",
+    "a_final_balanced_accuracy": "(a)'s model, balanced accuracy (0.5 = chance)",
+    "a_final_bad_recall": "(a)'s model, share of bad parts found (recall)",
+}
+
+
+def describe(claims: dict, names: list[str]) -> str:
+    """One line per claim: what it measures, then its mean [min, max] over the reference seeds."""
+    return "\n".join(f"{CLAIM_TEXT[name]:68s} {claims[name]}" for name in names)
 
 
 def out_of_band(measured: dict[str, float]) -> dict[str, tuple[float, tuple[float, float]]]:
@@ -304,7 +416,145 @@ def out_of_band(measured: dict[str, float]) -> dict[str, tuple[float, tuple[floa
 # --- pictures --------------------------------------------------------------
 
 METRIC_LABEL = {"Accuracy()": "keras.metrics.Accuracy()", "'accuracy'": "'accuracy' (→ BinaryAccuracy)",
-                "BinaryAccuracy()": "BinaryAccuracy()"}
+                "BinaryAccuracy()": "BinaryAccuracy()",
+                "weighted_metrics=['accuracy']": "weighted_metrics=['accuracy']"}
+# The column each hypothesis prints as `acc`: (a) compiles Accuracy(), (b) the post's own string.
+PRINTED = {EXACT: "Accuracy()", WEIGHTED: "'accuracy'"}
+HYPOTHESIS_COLORS = {EXACT: "tab:red", WEIGHTED: "tab:purple"}
+
+
+def fraction(history: History) -> np.ndarray:
+    """Each epoch's end as a fraction of the whole training (the post's 300 epochs and our 30 on one axis)."""
+    return history.epochs / history.n_epochs
+
+
+def _seed_band(ax, x: np.ndarray, curves: list[np.ndarray], color: str, label: str) -> None:
+    """Mean of the seeds as a line, their min–max as a shaded band."""
+    stack = np.vstack(curves)
+    ax.fill_between(x, stack.min(0), stack.max(0), color=color, alpha=0.2, lw=0)
+    ax.plot(x, stack.mean(0), "-", color=color, lw=1.6, label=f"{label} ({len(curves)} seeds: mean, min–max)")
+
+
+def draw_post_vs_hypotheses(fig, seeds: list[dict[str, History]], live: dict[str, list[float]] | None = None,
+                            live_label: str = "your run of the post cell") -> None:
+    """The post's printed epochs beside hypotheses (a) and (b), each read as its log prints it, x = share of training.
+
+    seeds: one {run name: History} per reference seed; live: a Keras ``history.history`` dict to draw on top.
+    """
+    axes = fig.subplots(1, 3)
+    forum = {k: np.asarray(v, dtype=float) for k, v in FORUM.items()}
+    x_forum = forum["epoch"] / 300
+    columns = [("val_loss / loss (log scale)", lambda log: log["val_loss"] / log["loss"]),
+               ("training 'acc' as printed", lambda log: log["accuracy"]),
+               ("validation 'val_acc' as printed", lambda log: log["val_accuracy"])]
+    for ax, (title, column) in zip(axes, columns, strict=True):
+        for name, metric in PRINTED.items():
+            logs = [as_logged(seed[name], metric) for seed in seeds]
+            short = "(a) Accuracy(), unweighted" if name == EXACT else "(b) 'accuracy' + class_weight"
+            _seed_band(ax, fraction(seeds[0][name]), [column(log) for log in logs], HYPOTHESIS_COLORS[name], short)
+        if live is not None:
+            log = {k: np.asarray(v, dtype=float) for k, v in live.items()}
+            ax.plot(np.arange(1, len(log["loss"]) + 1) / len(log["loss"]), column(log), "--", color="0.2", lw=1,
+                    label=live_label)
+        ax.plot(x_forum, column(forum), "-o", color="k", ms=5, lw=1, label="the post (epochs 1, 50, …, 300)")
+        ax.set_xlabel("share of training done (epoch / last epoch)")
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[0].set_yscale("log")
+    axes[0].axhline(1, color="0.5", lw=1)
+    axes[0].set_ylabel("ratio")
+    for ax in axes[1:]:
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_ylabel("accuracy column")
+    ratio0 = forum["val_loss"][0] / forum["loss"][0]
+    annotate_at = float(x_forum[0])
+    from helpers.curves import annotate_epoch
+
+    annotate_epoch(axes[0], annotate_at, ratio0, f"the post, epoch 1: {ratio0:.0f}×", dy=-0.35, dx=0.3)
+    handles, labels = axes[1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=8)
+
+
+def draw_metric(fig, seeds: list[History]) -> None:
+    """Three readings of 'accuracy' from the same trainings (one line per seed), and the saturated-output share.
+
+    Only accuracies sit on this axis: the shaded bound is about accuracy, and nothing else is drawn in it.
+    """
+    from helpers.curves import annotate_epoch
+    from helpers.stats import accuracy_floor
+
+    ax = fig.subplots()
+    e = seeds[0].epochs
+    floor = np.max([accuracy_floor(h["val_loss"]) for h in seeds], axis=0)
+    ax.fill_between(e, 0, floor, color="tab:red", alpha=0.12,
+                    label="impossible for the val loss (highest floor of the seeds): acc < 1 − L/ln 2")
+    for i, h in enumerate(seeds):
+        first = i == 0
+        ax.plot(e, h["val_binary"], "-", color="tab:green", lw=1.2,
+                label="BinaryAccuracy() = 'accuracy'" if first else None)
+        ax.plot(e, h["val_exact"], "-", color="tab:red", lw=1.2, label="Accuracy(): exact equality" if first else None)
+        ax.plot(e, h["val_saturated"], ":", color="0.2", lw=1.5,
+                label="share of outputs exactly 0.0 or 1.0" if first else None)
+    h = seeds[0]
+    start = int(np.argmax(h["val_exact"] > 0.05))
+    annotate_epoch(ax, e[start], float(h["val_exact"][start]), "outputs start to saturate", dy=0.3, dx=0.12)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation 'accuracy'")
+    ax.set_title(f"scaled + Adam, shuffled split: {len(seeds)} seeds, one line each", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
+
+
+SPLIT_RUNS = ("scaled + Adam, tail split", "scaled + Adam, shuffled split", "scaled + Adam, time-aware")
+
+
+def draw_splits(fig, seeds: list[dict[str, History]]) -> None:
+    """val/train loss ratio and validation balanced accuracy for the three splits, every seed a line."""
+    from helpers.curves import annotate_epoch, draw_chance
+
+    ax_ratio, ax_bal = fig.subplots(1, 2)
+    for i, name in enumerate(SPLIT_RUNS):
+        for k, seed in enumerate(seeds):
+            h = seed[name]
+            label = f"{name} ({len(seeds)} seeds)" if k == 0 else None
+            ax_ratio.plot(h.epochs, loss_ratio(h), "-", lw=1.2, color=f"C{i}", label=label)
+            ax_bal.plot(h.epochs, h["val_balanced_accuracy"], "-", lw=1.2, color=f"C{i}", label=label)
+    ax_ratio.axhline(1, color="0.5", lw=1)
+    ax_ratio.set_yscale("log")
+    ax_ratio.set_ylabel("val_loss / loss")
+    lowest = min(float(np.min(loss_ratio(seed[SPLIT_RUNS[0]])[2:])) for seed in seeds)
+    tail0 = seeds[0][SPLIT_RUNS[0]]
+    annotate_epoch(ax_ratio, 3, float(loss_ratio(tail0)[2]), f"tail: ≥ {lowest:.1f}× from epoch 3 on every seed",
+                   dy=0.25, dx=0.25)
+    draw_chance(ax_bal, 0.5, "chance (every part 'good')")
+    ax_bal.set_ylim(0.3, 1.0)  # room under chance for the legend
+    ax_bal.set_ylabel("validation balanced accuracy")
+    for ax, title in ((ax_ratio, "how far validation sits from training"),
+                      (ax_bal, "what the model gets right on validation")):
+        ax.set_xlabel("epoch")
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7.5, loc="lower right")
+
+
+def draw_grid(fig, seeds: list[dict[str, History]]) -> None:
+    """Scaling and Adam apart: final validation balanced accuracy of the four combinations, each seed a dot."""
+    from helpers.curves import draw_chance
+
+    ax = fig.subplots()
+    for i, ((_, opt), name) in enumerate(GRID.items()):
+        values = [seed[name].final("val_balanced_accuracy", LAST) for seed in seeds]
+        ax.bar(i, np.mean(values), color="C0" if opt == "SGD" else "C1", alpha=0.5, width=0.6)
+        ax.plot([i] * len(values), values, "o", color="k", ms=4)
+        ax.text(i, max(values) + 0.02, f"{min(values):.2f}–{max(values):.2f}", ha="center", fontsize=8)
+    ax.set_xticks(range(len(GRID)), [f"{inputs} inputs\n{opt}" for inputs, opt in GRID])
+    draw_chance(ax, 0.5, "chance")
+    ax.set_ylim(0.3, 1.0)
+    ax.set_ylabel(f"validation balanced accuracy\n(mean of the last {LAST} epochs)")
+    ax.set_title(f"shuffled split, unweighted, 30 epochs: bar = mean of {len(seeds)} seeds, dot = one seed",
+                 fontsize=10)
+    ax.grid(alpha=0.3, axis="y")
 
 
 def plot_logged(ax, log: dict, epochs: np.ndarray, title: str) -> None:
@@ -321,7 +571,7 @@ def plot_logged(ax, log: dict, epochs: np.ndarray, title: str) -> None:
     twin.plot(epochs, log["accuracy"], "--s", ms=3, color=COLORS["train"], label="acc (as printed)")
     twin.plot(epochs, log["val_accuracy"], "--s", ms=3, color=COLORS["val"], label="val_acc (as printed)")
     twin.fill_between(epochs, 0, accuracy_floor(log["loss"]), color="tab:red", alpha=0.12,
-                      label="impossible for the train loss: acc < 1 − L/ln 2")
+                      label="impossible for the train loss: acc < 1 − L/ln 2 (unweighted loss only)")
     twin.set_ylim(0, 1.02)
     twin.set_ylabel("accuracy")
     lines = ax.get_legend_handles_labels()
@@ -330,62 +580,6 @@ def plot_logged(ax, log: dict, epochs: np.ndarray, title: str) -> None:
               bbox_to_anchor=(0.5, -0.16), ncol=3)
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
-
-
-def draw_forum_vs_ours(fig, history: History) -> None:
-    """The post's printed epochs beside our reproduction, both read as printed."""
-    left, right = fig.subplots(1, 2)
-    forum = {k: np.asarray(v, dtype=float) for k, v in FORUM.items()}
-    plot_logged(left, forum, forum["epoch"], "the forum post (7 printed epochs of 300)")
-    plot_logged(right, as_logged(history, "Accuracy()"), history.epochs,
-                "our miniature, compiled with Accuracy()")
-
-
-def draw_metric(fig, history: History) -> None:
-    """Three readings of 'accuracy' from one training, and the saturated-output share."""
-    from helpers.curves import annotate_epoch
-    from helpers.stats import accuracy_floor
-
-    ax = fig.subplots()
-    e = history.epochs
-    ax.fill_between(e, 0, accuracy_floor(history["val_loss"]), color="tab:red", alpha=0.12,
-                    label="impossible for val loss: acc < 1 − L/ln 2")
-    ax.plot(e, history["val_binary"], "-o", ms=3, color="tab:green", label="BinaryAccuracy() = 'accuracy'")
-    ax.plot(e, history["val_exact"], "-o", ms=3, color="tab:red", label="Accuracy(): exact equality")
-    ax.plot(e, history["val_saturated"], ":", color="0.3", label="share of outputs exactly 0.0 or 1.0")
-    ax.plot(e, history["val_balanced_accuracy"], "-", color="tab:purple", label="balanced accuracy")
-    first = int(np.argmax(history["val_exact"] > 0.05))
-    annotate_epoch(ax, e[first], float(history["val_exact"][first]), "outputs start to saturate", dy=0.25, dx=0.1)
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("validation 'accuracy'")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7.5, loc="center right")
-
-
-def draw_splits(fig, histories: dict[str, History]) -> None:
-    """val/train loss ratio and balanced accuracy for the three splits."""
-    from helpers.curves import annotate_epoch
-
-    ax_ratio, ax_bal = fig.subplots(1, 2)
-    for i, (name, h) in enumerate(histories.items()):
-        ax_ratio.plot(h.epochs, h["val_loss"] / h["loss"], "-o", ms=3, color=f"C{i}", label=name)
-        ax_bal.plot(h.epochs, h["val_balanced_accuracy"], "-o", ms=3, color=f"C{i}", label=name)
-    ax_ratio.axhline(1, color="0.5", lw=1)
-    ax_ratio.set_yscale("log")
-    ax_ratio.set_ylabel("val_loss / loss")
-    first = next(iter(histories.values()))
-    annotate_epoch(ax_ratio, 3, float(first["val_loss"][2] / first["loss"][2]), "≥ 5× from epoch 3", dy=0.1, dx=0.2)
-    ax_bal.axhline(0.5, color="0.5", lw=1, ls="--")
-    ax_bal.text(1, 0.51, "chance (always 'good')", fontsize=7.5, color="0.4")
-    ax_bal.set_ylim(0.4, 1.0)
-    ax_bal.set_ylabel("validation balanced accuracy")
-    for ax, title in ((ax_ratio, "how far validation sits from training"),
-                      (ax_bal, "what the model gets right on validation")):
-        ax.set_xlabel("epoch")
-        ax.set_title(title, fontsize=10)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7.5)
 
 
 def draw_drift(fig, config: MetricCaseConfig | None = None, n_params: int = 2) -> None:
@@ -417,18 +611,21 @@ def draw_panel(fig, history: History, config: MetricCaseConfig, metric: str = "A
 
     left, right = fig.subplots(1, 2)
     log = as_logged(history, metric)
-    plot_logged(left, log, history.epochs, f"as Keras prints it, metrics=[{METRIC_LABEL[metric]}]")
-    plot_accuracy_bound(right, {"forum, epoch 1": (FORUM["loss"][0], FORUM["accuracy"][0])},
+    weighted = " + class_weight" if config.class_weight else ""
+    plot_logged(left, log, history.epochs, f"as Keras prints it, metrics=[{METRIC_LABEL[metric]}]{weighted}")
+    plot_accuracy_bound(right, {"the post, epoch 1": (FORUM["loss"][0], FORUM["accuracy"][0])},
                         max_loss=max(0.8, float(np.max(log["loss"][1:])) * 1.1))
     right.scatter(log["loss"], log["accuracy"], c=history.epochs, cmap="viridis", s=14, zorder=3,
                   label="each epoch (train), colour = epoch")
     right.legend(fontsize=7, loc="upper right")
-    right.set_title("(loss, accuracy) pairs: the red region is impossible", fontsize=10)
+    right.set_title("(loss, accuracy) pairs: the red region is impossible (unweighted loss)", fontsize=10)
 
 
-def make_config(split: str, scaling: bool, optimizer: str, bad_rate: float) -> MetricCaseConfig:
-    """FixPanel's make_config: the post's run with four knobs changed."""
-    return MetricCaseConfig(split=split, scaling=scaling, optimizer=optimizer, bad_rate=round(bad_rate, 3))
+def make_config(split: str, scaling: bool, optimizer: str, lr: float, good_weight: float,
+                bad_rate: float) -> MetricCaseConfig:
+    """FixPanel's make_config: hypothesis (a)'s run with each knob changed on its own."""
+    return MetricCaseConfig(split=split, scaling=scaling, optimizer=optimizer, lr=lr, good_weight=good_weight,
+                            bad_rate=round(bad_rate, 3))
 
 
 # What `make bench` and the browser test do to the panel: flip a cached knob, then ask for one uncached run.
@@ -445,6 +642,10 @@ def knobs() -> list:
                                             ("shuffled, stratified", "shuffled"),
                                             ("last 20 %, setpoint-relative features", "time-aware")], "tail"),
         Toggle("scaling", "standardise the 31 features", False),
-        Choice("optimizer", "optimizer", [("SGD lr 0.001 (the post)", "sgd"), ("Adam lr 0.001", "adam")], "sgd"),
+        Choice("optimizer", "optimizer", [("SGD (the post)", "sgd"), ("Adam", "adam")], "sgd"),
+        Choice("lr", "learning rate", [("0.001 (the post)", 0.001), (f"{WEIGHTED_LR} (hypothesis b)", WEIGHTED_LR)],
+               0.001),
+        Choice("good_weight", "class_weight", [("none", 1.0), (f"{{0: 1, 1: {GOOD_WEIGHT}}} (hypothesis b)",
+                                                               GOOD_WEIGHT)], 1.0),
         Slider("bad_rate", "share of bad parts", 0.01, 0.1, 0.005, 0.025),
     ]
