@@ -84,7 +84,7 @@ PATIENTS: list[Patient] = [
             source="case 02, 'the post (Adam, momentum 0.99)', seed 0"),
     Patient("C", "accuracy 2 % at a loss of 0.11?", BCE, 2, 1600, E({"METRIC_INCONSISTENT"}),
             "case 04, the post compiled with keras.metrics.Accuracy(): exact equality of probabilities and labels",
-            facts="one sigmoid output; 3 % of parts are bad", source="case 04, 'the post' with Accuracy(), seed 1"),
+            facts="one sigmoid output; 3 % of parts are bad", source="case 04, 'hypothesis (a): Accuracy()', seed 1"),
     Patient("D", "train accuracy 91 %, validation 59 %: my model does not generalise", CE, 10, 240,
             E({"POPULATION_SHIFT"}),
             "case 01, the post: one ImageDataGenerator(horizontal_flip=True, validation_split=0.2) feeds both "
@@ -206,7 +206,7 @@ C04, C05 = "04_mislabeled_accuracy_metric", "05_leaky_and_shuffled_splits"
 SOURCES: dict[str, Callable[[], History]] = {
     "A": _shape("overfitting"),
     "B": _reference(C02, "the post (Adam, momentum 0.99)", 0),
-    "C": _reference(C04, "the post", 1, "Accuracy()"),
+    "C": _reference(C04, "hypothesis (a): Accuracy()", 1, "Accuracy()"),
     "D": _reference(C01, "the post", 1),
     "E": _reference(C05, "X and y shuffled separately", 1),
     "G": _reference(C03, "the post (BiLSTM head)", 1),
