@@ -101,6 +101,7 @@ class GeneratorConfig(RunConfig):
 
 
 FINAL_LEGACY = "legacy, retrained on every recording"
+FLIP_ON_RECORDING = "modern, by recording, flip on"
 FINAL = "final: modern, retrained on every recording"
 
 
@@ -113,6 +114,8 @@ def configs(scale: str = "mini") -> dict[str, GeneratorConfig]:
         "the post without flip": post.replace(flip=False),
         "legacy, every fix": post.replace(flip=False, augment_validation=False, split="recording"),
         "modern, done right": post.replace(api="modern", flip=False, augment_validation=False, split="recording"),
+        # The flip, judged where validation is honest: on the split by recording.
+        FLIP_ON_RECORDING: post.replace(api="modern", augment_validation=False, split="recording"),
         # Settings chosen on the split by recording (the modern pipeline validates higher there), then retrained
         # on every recording: the model to ship. The legacy one is the same step in the other pipeline.
         FINAL_LEGACY: post.replace(flip=False, augment_validation=False, split="none"),
@@ -120,13 +123,15 @@ def configs(scale: str = "mini") -> dict[str, GeneratorConfig]:
     }
 
 
+MAPPED = "modern, augmentation mapped onto both splits"
+
+
 def configs_with_extras(scale: str = "mini") -> dict[str, GeneratorConfig]:
-    """configs() plus the runs only the tests and the panel need."""
+    """configs() plus the runs only the tests need (the wrong modern pipeline, MAPPED, is the panel's to try)."""
     post = GeneratorConfig(scale=scale)
     return {
         **configs(scale),
         "random file split": post.replace(flip=False, augment_validation=False, split="random"),
-        "modern, augmentation mapped onto both splits": post.replace(api="modern", split="random"),
     }
 
 
@@ -143,24 +148,47 @@ def reference_configs(scale: str = "mini") -> dict[str, GeneratorConfig]:
 # What the notebook's words claim, one band each; every reference seed (data/reference) and every
 # retrain on a student's machine must land inside (tests/bands.py).
 BANDS: dict[str, tuple[float, float]] = {
-    # Validation through the augmenting generator: the same weights read differently each pass (randomness
-    # reaches validation), but the mean bias is small: shear_range=0.2 is 0.2 degrees and the zoom sits inside
-    # the data's own drift.
-    "post_val_pass_spread": (0.01, 0.12),
-    "post_clean_minus_augmented_val": (-0.03, 0.06),
-    # horizontal_flip=True costs accuracy on new signers (mirror pairs and the rest alike, over seeds).
-    "flip_cost_test": (0.05, 0.45),
-    # Frames shared across the split: validation far above new signers; the large effect.
-    "sorted_val_minus_test": (0.25, 0.6),
-    "random_val_minus_test": (0.3, 0.6),
-    "sorted_optimism_beyond_honest": (0.1, 0.6),  # sorted (val − test) minus the by-recording |val − test|
-    # The fixes: validation read once, deterministically, from the files; split by recording.
+    # The post's symptom: training (logged) ends above validation (logged) on every seed; new signers below both.
+    "post_train_minus_logged_val": (0.05, 0.45),
+    "post_logged_val_minus_test": (0.03, 0.35),
+    # Validation through the augmenting generator: the same weights read differently on each pass (randomness
+    # reaches validation); the mean shift against the files as they are is a few points, of either sign.
+    "post_val_pass_spread": (0.005, 0.12),
+    "post_clean_minus_augmented_val": (-0.08, 0.12),
+    # horizontal_flip=True: costs new signers a little (never gains more than noise) ...
+    "flip_cost_test": (-0.03, 0.25),
+    # ... and switching only the flip off shrinks the gap between the logged curves on every seed.
+    "unflipped_train_minus_logged_val": (-0.02, 0.2),
+    "flip_share_of_post_gap": (0.02, 0.4),
+    # Frames shared across the split: validation far above new signers, the largest effect of the case.
+    "sorted_val_minus_test": (0.15, 0.55),
+    "random_val_minus_test": (0.15, 0.6),
+    "sorted_optimism_beyond_honest": (0.05, 0.55),  # sorted (val − test) minus the by-recording |val − test|
+    # The fixes: validation read once, deterministically, from the files; whole recordings to validation.
     "fixed_val_pass_spread": (0.0, 0.0),
     "fixed_logged_minus_clean_val": (0.0, 0.001),  # the logged val_accuracy is the files' score, every epoch
-    "recording_abs_val_minus_test": (0.0, 0.2),  # within the noise of 10 validation and 20 test recordings
     "modern_logged_minus_clean_val": (0.0, 0.001),
+    "recording_abs_val_minus_test": (0.0, 0.2),
     "modern_abs_val_minus_test": (0.0, 0.2),
-    "mapped_val_pass_spread": (0.01, 0.12),  # ds.map onto validation brings the post's bug back
+    # ... and validation agrees with new signers within two standard errors counted in recordings.
+    "recording_disagreement_in_errors": (0.0, 2.0),
+    "modern_disagreement_in_errors": (0.0, 2.0),
+    # Choosing on the split by recording: the flip costs validation there too (on average; the notebook prints
+    # each seed), and the modern pipeline validates at least as high as the legacy one, fits its training files
+    # further and scores higher on new signers.
+    "flip_cost_recording_val": (-0.05, 0.3),
+    "flip_cost_recording_test": (-0.05, 0.3),
+    "modern_minus_legacy_val": (0.0, 0.3),
+    "modern_minus_legacy_train": (0.02, 0.3),
+    "modern_minus_legacy_test": (0.01, 0.2),
+    # The final model (modern, flip off, retrained on every recording): never below the post on new signers by
+    # more than noise, and above it on average (asserted in the tests); a few points from the post without flip;
+    # the fourth recording adds nothing measurable in the modern pipeline, a few points in the legacy one.
+    "final_test": (0.4, 0.85),
+    "final_minus_post_test": (-0.03, 0.2),
+    "final_minus_unflipped_test": (-0.08, 0.05),
+    "final_minus_recording_test": (-0.08, 0.06),
+    "legacy_retrain_gain_test": (-0.02, 0.25),
 }
 
 
@@ -536,6 +564,10 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
         out["modern_minus_legacy_test"] = test("modern, done right") - test("legacy, every fix")
     if {"sorted_val_minus_test", "recording_abs_val_minus_test"} <= set(out):
         out["sorted_optimism_beyond_honest"] = out["sorted_val_minus_test"] - out["recording_abs_val_minus_test"]
+    if {FLIP_ON_RECORDING, "modern, done right"} <= set(h):  # the flip, judged on the split by recording
+        out["flip_cost_recording_val"] = (h["modern, done right"].final("val_clean_accuracy", LAST)
+                                          - h[FLIP_ON_RECORDING].final("val_clean_accuracy", LAST))
+        out["flip_cost_recording_test"] = test("modern, done right") - test(FLIP_ON_RECORDING)
     if {"legacy, every fix", "modern, done right"} <= set(h):  # choosing on the split by recording
         out["modern_minus_legacy_val"] = (h["modern, done right"].final("val_clean_accuracy", LAST)
                                           - h["legacy, every fix"].final("val_clean_accuracy", LAST))
@@ -551,8 +583,8 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
         out["legacy_retrain_gain_test"] = test(FINAL_LEGACY) - test("legacy, every fix")
     if "random file split" in h:
         out["random_val_minus_test"] = val_minus_test("random file split")
-    if "modern, augmentation mapped onto both splits" in h:
-        out["mapped_val_pass_spread"] = spread("modern, augmentation mapped onto both splits")
+    if MAPPED in h:
+        out["mapped_val_pass_spread"] = spread(MAPPED)
     return out
 
 
@@ -577,6 +609,29 @@ def seed_table(reference_runs: list[dict[str, History]], names: tuple[str, ...])
                  for side, metric in SIDES.items() if metric in reference_runs[0][name]]
         lines.append(f"{name}:\n    " + "\n    ".join(cells))
     return "\n".join(lines)
+
+
+# What each measured difference means, in words (the notebook prints these, never the claim names).
+EFFECTS = {
+    "post_train_minus_logged_val": "the post: training minus validation, as logged",
+    "unflipped_train_minus_logged_val": "the post without flip: training minus validation, as logged",
+    "flip_share_of_post_gap": "the gap the flip adds (the two lines above, subtracted)",
+    "flip_cost_recording_val": "flip off minus on, split by recording: validation",
+    "flip_cost_recording_test": "flip off minus on, split by recording: new signers",
+    "modern_minus_legacy_val": "modern minus legacy, split by recording: validation",
+    "modern_minus_legacy_train": "modern minus legacy, split by recording: training files re-scored",
+    "modern_minus_legacy_test": "modern minus legacy, split by recording: new signers",
+    "final_minus_post_test": "final minus the post: new signers",
+    "final_minus_unflipped_test": "final minus the post without flip: new signers",
+    "final_minus_recording_test": "final minus modern by recording (4 recordings against 3): new signers",
+    "legacy_retrain_gain_test": "the same retrain in the legacy pipeline: new signers",
+}
+
+
+def effects(claims: dict, names: tuple[str, ...]) -> str:
+    """One line per effect: mean and seed range, then each seed."""
+    return "\n".join(f"{span(claims[n].values):>22s}  per seed {' '.join(f'{v:+.2f}' for v in claims[n].values)}"
+                      f"  {EFFECTS[n]}" for n in names)
 
 
 def out_of_band(measured: dict[str, float]) -> dict[str, tuple[float, tuple[float, float]]]:
@@ -627,7 +682,8 @@ def draw_live_post(fig, logged: dict[str, list[float]], reference_runs: list[dic
 
 STORY = ("the post", "the post without flip", "legacy, every fix", "modern, done right")
 SHORT = {"the post": "the post", "the post without flip": "post, no flip", "legacy, every fix": "legacy,\nevery fix",
-         "modern, done right": "modern,\ndone right", FINAL_LEGACY: "legacy,\nretrained on all",
+         "modern, done right": "modern,\ndone right", FLIP_ON_RECORDING: "modern, by rec.,\nflip on",
+         FINAL_LEGACY: "legacy,\nretrained on all",
          FINAL: "final: modern,\nretrained on all"}
 
 
