@@ -114,8 +114,6 @@ def configs(scale: str = "mini") -> dict[str, GeneratorConfig]:
         "the post without flip": post.replace(flip=False),
         "legacy, every fix": post.replace(flip=False, augment_validation=False, split="recording"),
         "modern, done right": post.replace(api="modern", flip=False, augment_validation=False, split="recording"),
-        # The flip, judged where validation is honest: on the split by recording.
-        FLIP_ON_RECORDING: post.replace(api="modern", augment_validation=False, split="recording"),
         # Settings chosen on the split by recording (the modern pipeline validates higher there), then retrained
         # on every recording: the model to ship. The legacy one is the same step in the other pipeline.
         FINAL_LEGACY: post.replace(flip=False, augment_validation=False, split="none"),
@@ -126,12 +124,17 @@ def configs(scale: str = "mini") -> dict[str, GeneratorConfig]:
 MAPPED = "modern, augmentation mapped onto both splits"
 
 
+RANDOM = "random file split"
+
+
 def configs_with_extras(scale: str = "mini") -> dict[str, GeneratorConfig]:
-    """configs() plus the runs only the tests need (the wrong modern pipeline, MAPPED, is the panel's to try)."""
+    """configs() plus runs the panel offers (a random file split; the wrong modern pipeline, MAPPED)."""
     post = GeneratorConfig(scale=scale)
     return {
         **configs(scale),
-        "random file split": post.replace(flip=False, augment_validation=False, split="random"),
+        RANDOM: post.replace(flip=False, augment_validation=False, split="random"),
+        FLIP_ON_RECORDING: post.replace(api="modern", augment_validation=False, split="recording"),
+        MAPPED: post.replace(api="modern", split="random"),
     }
 
 
@@ -141,8 +144,8 @@ POSTED = {"n_train": 69600, "n_val": 17400, "n_test": 35, "classes": 29, "image_
 
 
 def reference_configs(scale: str = "mini") -> dict[str, GeneratorConfig]:
-    """Every run a claim rests on."""
-    return configs_with_extras(scale)
+    """Every run a claim rests on (the story's runs; the extras are the panel's to try)."""
+    return configs(scale)
 
 
 # What the notebook's words claim, one band each; every reference seed (data/reference) and every
@@ -162,7 +165,6 @@ BANDS: dict[str, tuple[float, float]] = {
     "flip_share_of_post_gap": (0.02, 0.4),
     # Frames shared across the split: validation far above new signers, the largest effect of the case.
     "sorted_val_minus_test": (0.15, 0.55),
-    "random_val_minus_test": (0.15, 0.6),
     "sorted_optimism_beyond_honest": (0.05, 0.55),  # sorted (val − test) minus the by-recording |val − test|
     # The fixes: validation read once, deterministically, from the files; whole recordings to validation.
     "fixed_val_pass_spread": (0.0, 0.0),
@@ -173,11 +175,11 @@ BANDS: dict[str, tuple[float, float]] = {
     # ... and validation agrees with new signers within two standard errors counted in recordings.
     "recording_disagreement_in_errors": (0.0, 2.0),
     "modern_disagreement_in_errors": (0.0, 2.0),
-    # Choosing on the split by recording: the flip costs validation there too (on average; the notebook prints
-    # each seed), and the modern pipeline validates at least as high as the legacy one, fits its training files
-    # further and scores higher on new signers.
-    "flip_cost_recording_val": (-0.05, 0.3),
-    "flip_cost_recording_test": (-0.05, 0.3),
+    # Choosing the flip: on the post's own validation (leaky, but the same frames with the flip on and off) the
+    # flip costs validation on every seed. Choosing the pipeline on the split by recording: the modern one
+    # validates at least as high as the legacy one, fits its training files further and scores higher on new
+    # signers, on every seed.
+    "flip_cost_val": (0.03, 0.45),
     "modern_minus_legacy_val": (0.0, 0.3),
     "modern_minus_legacy_train": (0.02, 0.3),
     "modern_minus_legacy_test": (0.01, 0.2),
@@ -508,8 +510,8 @@ def recording_accuracy(history: History, side: str) -> tuple[float, float, int]:
 
 
 def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
-    """The numbers behind each claim, from whichever of configs_with_extras("mini") runs are given (default: all)."""
-    h = histories or {name: run(c) for name, c in configs_with_extras().items()}
+    """The numbers behind each claim, from whichever of the mini runs are given (default: reference_configs())."""
+    h = histories or {name: run(c) for name, c in reference_configs().items()}
 
     def passes(name: str) -> np.ndarray:
         return h[name].arrays["val_pipeline_passes"]
@@ -543,6 +545,8 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
                    post_logged_val_minus_test=post.final("val_accuracy", LAST) - test("the post"))
     if {"the post", "the post without flip"} <= set(h):
         out["flip_cost_test"] = test("the post without flip") - test("the post")
+        out["flip_cost_val"] = (h["the post without flip"].final("val_clean_accuracy", LAST)
+                                - h["the post"].final("val_clean_accuracy", LAST))
         unflipped = h["the post without flip"]
         out["unflipped_train_minus_logged_val"] = (unflipped.final("accuracy", LAST)
                                                    - unflipped.final("val_accuracy", LAST))
@@ -581,8 +585,8 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
             out["final_minus_unflipped_test"] = test(FINAL) - test("the post without flip")
     if {FINAL_LEGACY, "legacy, every fix"} <= set(h):
         out["legacy_retrain_gain_test"] = test(FINAL_LEGACY) - test("legacy, every fix")
-    if "random file split" in h:
-        out["random_val_minus_test"] = val_minus_test("random file split")
+    if RANDOM in h:
+        out["random_val_minus_test"] = val_minus_test(RANDOM)
     if MAPPED in h:
         out["mapped_val_pass_spread"] = spread(MAPPED)
     return out
@@ -616,6 +620,7 @@ EFFECTS = {
     "post_train_minus_logged_val": "the post: training minus validation, as logged",
     "unflipped_train_minus_logged_val": "the post without flip: training minus validation, as logged",
     "flip_share_of_post_gap": "the gap the flip adds (the two lines above, subtracted)",
+    "flip_cost_val": "flip off minus on, the post's own split: validation files",
     "flip_cost_recording_val": "flip off minus on, split by recording: validation",
     "flip_cost_recording_test": "flip off minus on, split by recording: new signers",
     "modern_minus_legacy_val": "modern minus legacy, split by recording: validation",
