@@ -24,7 +24,8 @@ def test_the_issue_thresholds(each_seed_measured):
     # The post's symptom: training (logged) above validation (logged) at the end, on every seed.
     assert measured["post_train_minus_logged_val"] > 0.05
     assert measured["post_val_pass_spread"] > 0  # same weights, different scores: randomness reaches validation
-    assert abs(measured["post_clean_minus_augmented_val"]) < 0.06  # small either way: the bug listed first
+    # The bug everyone lists first moves validation by a few points, far less than the shared recordings do.
+    assert abs(measured["post_clean_minus_augmented_val"]) < measured["sorted_val_minus_test"] / 2
     # Frames shared across the split make validation optimistic against new signers; the split by recording
     # removes most of it (what is left is recording-level noise).
     assert measured["sorted_val_minus_test"] >= 0.1
@@ -33,7 +34,6 @@ def test_the_issue_thresholds(each_seed_measured):
     # Each fixed pipeline reads validation once, from the files.
     assert measured["fixed_val_pass_spread"] == 0 and measured["fixed_logged_minus_clean_val"] < 0.001
     assert measured["modern_logged_minus_clean_val"] < 0.001
-    assert measured["mapped_val_pass_spread"] > 0  # the modern pipeline done wrong has the bug too
     # The post's gap shrinks when only the flip goes; the fixes never make the model worse on new signers.
     assert measured["flip_share_of_post_gap"] > 0
     assert measured["final_minus_post_test"] > -0.03
@@ -42,7 +42,7 @@ def test_the_issue_thresholds(each_seed_measured):
 
 def test_the_final_model_beats_the_post_on_average(reference_claims):
     assert reference_claims["final_minus_post_test"].mean > 0.02
-    assert reference_claims["flip_cost_recording_val"].mean > 0  # the grouped split alone says: flip off
+    assert reference_claims["flip_cost_val"].low > 0  # validation alone says: flip off, on every seed
 
 
 def test_the_notebook_builds_the_modules_network():
