@@ -373,7 +373,7 @@ def plot_losses(ax, history: History, *, honest: bool = True, title: str = "", l
         ax.plot(history.epochs, history["val_trainmode_loss"], ":", color=COLORS["val"],
                 label="validation scored in training mode")
     ax.set_yscale("log")
-    ax.set_ylim(bottom=max(1e-4, float(np.min(history["loss"])) / 3))
+    ax.set_ylim(bottom=max(1e-4, float(np.min(history["loss"])) / 3), top=8)
     draw_chance(ax, float(np.log(history.info.get("classes", 10))), "ln 10: chance")
     if legend:
         ax.legend(fontsize=7, loc="lower left")
@@ -449,6 +449,8 @@ def _epoch_lines(ax, history: History, config: BatchNormCaseConfig) -> None:
 
 def draw_first_mean(ax, seeds: list[History], config: BatchNormCaseConfig) -> None:
     """First BN layer, its brightest channel: moving mean as a share of the batch mean, against 1 − m^t."""
+    from helpers.curves import annotate_epoch
+
     for i, h in enumerate(seeds):
         steps = h.arrays["step"]
         ax.plot(steps, h.arrays["moving_mean"] / h.arrays["batch_mean"], color="tab:red", lw=1,
@@ -456,7 +458,9 @@ def draw_first_mean(ax, seeds: list[History], config: BatchNormCaseConfig) -> No
     steps = seeds[0].arrays["step"]
     ax.plot(steps, 1 - init_weight(config.momentum, steps), "--", color="0.3", lw=1,
             label=f"1 − {config.momentum}^step: the share a constant would have reached")
-    ax.axvline(250, color="tab:red", lw=0.8, alpha=0.5)
+    shares = [at_step(h, "moving_mean", 250) / at_step(h, "batch_mean", 250) for h in seeds]
+    annotate_epoch(ax, 250, float(np.mean(shares)), f"step 250: {min(shares):.0%}–{max(shares):.0%} caught up",
+                   dy=-0.35, dx=0.05)
     ax.set_ylim(0, 1.1)
     ax.set_ylabel("first BN layer: moving mean, share of the batch mean")
     ax.set_title("first layer: the moving mean catches up as 1 − 0.99^t", fontsize=10)
@@ -466,6 +470,8 @@ def draw_first_mean(ax, seeds: list[History], config: BatchNormCaseConfig) -> No
 
 def draw_deep_variance(ax, seeds: list[History], config: BatchNormCaseConfig) -> None:
     """Eighth BN layer, averaged over its channels: moving variance, batch variance, inference-mode input variance."""
+    from helpers.curves import annotate_epoch
+
     styles = (("deep_moving_variance", "tab:red", "-", "moving variance (what inference divides by)"),
               ("deep_batch_variance", "tab:blue", "-", "batch variance, training mode (what training divides by)"),
               ("deep_inference_variance", "tab:purple", "--", "variance of its input in inference mode"))
@@ -473,8 +479,12 @@ def draw_deep_variance(ax, seeds: list[History], config: BatchNormCaseConfig) ->
         for key, color, ls, label in styles:
             ax.plot(h.arrays["step"], np.maximum(h.arrays[key], 1e-6), ls, color=color, lw=1,
                     label=label if i == 0 else "_")
-    ax.axvline(250, color="tab:red", lw=0.8, alpha=0.5)
     ax.set_yscale("log")
+    spe = config.steps_per_epoch
+    ratios = [at_step(h, "deep_inference_variance", spe) / at_step(h, "deep_batch_variance", spe) for h in seeds]
+    annotate_epoch(ax, spe, float(np.mean([at_step(h, "deep_inference_variance", spe) for h in seeds])),
+                   f"end of epoch 1: {min(ratios):.3f}–{max(ratios):.3f} of the training-mode variance",
+                   dy=-0.3, dx=0.25)
     ax.set_ylabel("eighth BN layer: variance (mean over channels)")
     ax.set_title("deep layer: in inference mode its input is squashed", fontsize=10)
     _epoch_lines(ax, seeds[0], config)
