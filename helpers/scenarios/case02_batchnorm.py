@@ -135,12 +135,20 @@ BANDS: dict[str, tuple[float, float]] = {
     "post_first_epoch_val_below_half": (5, 12),
     "sgd_first_epoch_val_below_half": (3, 6),
     "post_minus_sgd_epochs_to_half": (2, 10),
+    # Why SGD recovers sooner, at the eighth layer: its batch variance there sits nearer the moving variance's
+    # starting value 1 (SGD / post at step 250, > 1.2×), and its inference-mode input catches up sooner
+    # (inference / training input variance at step 250, SGD minus post, ≥ 0.1).
+    "sgd_over_post_deep_batch_variance": (1.2, 3.0),
+    "sgd_minus_post_deep_input_variance_ratio_step250": (0.1, 0.6),
     # Adam at a 10× lower learning rate (lr 1e-4; BatchNorm momentum 0.99): validation stays near ln 10 at
     # least as long as the post's (epochs until val loss < 2.0, lower lr minus post, ≥ 0), and its mode gap
     # is smaller only because training-mode loss falls slower too.
     "low_lr_minus_post_epochs_at_chance": (0, 6),
     "low_lr_max_mode_gap": (1.0, 10.0),
     "low_lr_final_trainmode_val_loss": (0.2, 2.0),
+    # ... and at step 250 the deep layer's inference-mode input has caught up as far as the post's (within 0.1):
+    # the stale phase is counted in steps, whatever the learning rate.
+    "low_lr_minus_post_deep_input_variance_ratio_step250": (-0.1, 0.1),
 }
 
 
@@ -350,6 +358,10 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
         "low_lr_minus_post_epochs_at_chance": float(first_epoch_below(low["val_loss"], CHANCE_LEFT)
                                                     - first_epoch_below(post["val_loss"], CHANCE_LEFT)),
         "low_lr_max_mode_gap": float(np.max(mode_gap(low))),
+        "low_lr_minus_post_deep_input_variance_ratio_step250": deep_ratio(low, 250) - deep_ratio(post, 250),
+        "sgd_over_post_deep_batch_variance": at_step(sgd, "deep_batch_variance", 250)
+        / at_step(post, "deep_batch_variance", 250),
+        "sgd_minus_post_deep_input_variance_ratio_step250": deep_ratio(sgd, 250) - deep_ratio(post, 250),
         "low_lr_final_trainmode_val_loss": low.final("val_trainmode_loss"),
     }
 
@@ -505,6 +517,21 @@ def draw_mode_gap(fig, runs: dict[str, list[History]]) -> None:
                  fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper right")
+
+
+def draw_deep_ratio(fig, runs: dict[str, list[History]], config: BatchNormCaseConfig) -> None:
+    """Per run and seed: the eighth layer's input variance, inference mode over training mode (1 = caught up)."""
+    ax = fig.subplots()
+    for i, (name, seeds) in enumerate(runs.items()):
+        for j, h in enumerate(seeds):
+            ratio = h.arrays["deep_inference_variance"] / h.arrays["deep_batch_variance"]
+            ax.plot(h.arrays["step"], ratio, lw=1, color=f"C{i}", label=name if j == 0 else "_")
+    ax.axhline(1, color="0.5", lw=1)
+    ax.set_yscale("log")
+    ax.set_ylabel("eighth BN layer input: variance,\ninference / training mode")
+    ax.set_title("how far the deep layer's inference-mode input has caught up, each seed", fontsize=10)
+    _epoch_lines(ax, runs[next(iter(runs))][0], config)
+    ax.legend(fontsize=8, loc="lower right")
 
 
 def draw_panel(fig, history: History, config: BatchNormCaseConfig, honest: bool = True) -> None:
