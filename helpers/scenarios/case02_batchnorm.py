@@ -132,6 +132,8 @@ BANDS: dict[str, tuple[float, float]] = {
     # its val loss falls below 0.5 sooner.
     "sgd_epoch3_val_over_train": (50.0, 1000.0),
     "sgd_mode_gap_peak_epoch": (1, 4),
+    "sgd_over_post_peak_mode_gap": (2.0, 30.0),  # SGD's peak mode gap / the post's: larger on every seed
+    "post_minus_sgd_peak_epoch": (1, 4),  # ... and sooner
     "post_first_epoch_val_below_half": (5, 12),
     "sgd_first_epoch_val_below_half": (3, 6),
     "post_minus_sgd_epochs_to_half": (2, 10),
@@ -351,6 +353,8 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
         "fixed_min_mode_gap_from_epoch2": float(np.min(mode_gap(fixed)[1:])),
         "sgd_epoch3_val_over_train": float(sgd["val_loss"][e3] / sgd["loss"][e3]),
         "sgd_mode_gap_peak_epoch": int(np.argmax(mode_gap(sgd))) + 1,
+        "sgd_over_post_peak_mode_gap": float(np.max(mode_gap(sgd)) / np.max(mode_gap(post))),
+        "post_minus_sgd_peak_epoch": float(peak - np.argmax(mode_gap(sgd))),
         "post_first_epoch_val_below_half": first_epoch_below(post["val_loss"], 0.5),
         "sgd_first_epoch_val_below_half": first_epoch_below(sgd["val_loss"], 0.5),
         "post_minus_sgd_epochs_to_half": float(first_epoch_below(post["val_loss"], 0.5)
@@ -375,6 +379,8 @@ def out_of_band(measured: dict[str, float]) -> dict[str, tuple[float, tuple[floa
 
 # --- pictures --------------------------------------------------------------
 
+RUN_COLORS = {POST: "C0", FIXED: "C1", SGD: "C2", LOW_LR: "C3"}  # one colour per run in every figure
+
 
 def plot_losses(ax, history: History, *, honest: bool = True, title: str = "", legend: bool = True) -> None:
     """Train (logged and re-scored), val, and val scored in training mode, on a log scale, with ln 10."""
@@ -395,6 +401,7 @@ def _seed_lines(ax, seeds: list[History], first_label: bool) -> None:
     """Every seed's curves on ``ax``; only the first seed's lines get legend labels."""
     for i, h in enumerate(seeds):
         before = len(ax.get_lines())
+        ax.set_yscale("linear")  # plot_curves styles a linear axis; plot_losses makes it log again
         plot_losses(ax, h, honest=first_label, legend=False)
         if i:
             for line in ax.get_lines()[before:]:
@@ -508,7 +515,8 @@ def draw_mode_gap(fig, runs: dict[str, list[History]]) -> None:
     ax = fig.subplots()
     for i, (name, seeds) in enumerate(runs.items()):
         for j, h in enumerate(seeds):
-            ax.plot(h.epochs, mode_gap(h), "-o", ms=2.5, lw=1, color=f"C{i}", label=name if j == 0 else "_")
+            ax.plot(h.epochs, mode_gap(h), "-o", ms=2.5, lw=1, color=RUN_COLORS.get(name, f"C{i}"),
+                    label=name if j == 0 else "_")
     ax.axhline(1, color="0.5", lw=1)
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
@@ -525,7 +533,7 @@ def draw_deep_ratio(fig, runs: dict[str, list[History]], config: BatchNormCaseCo
     for i, (name, seeds) in enumerate(runs.items()):
         for j, h in enumerate(seeds):
             ratio = h.arrays["deep_inference_variance"] / h.arrays["deep_batch_variance"]
-            ax.plot(h.arrays["step"], ratio, lw=1, color=f"C{i}", label=name if j == 0 else "_")
+            ax.plot(h.arrays["step"], ratio, lw=1, color=RUN_COLORS.get(name, f"C{i}"), label=name if j == 0 else "_")
     ax.axhline(1, color="0.5", lw=1)
     ax.set_yscale("log")
     ax.set_ylabel("eighth BN layer input: variance,\ninference / training mode")
