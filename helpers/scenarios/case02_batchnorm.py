@@ -410,16 +410,19 @@ def _seed_lines(ax, seeds: list[History], first_label: bool) -> None:
 
 def draw_post(fig, seeds: list[History]) -> None:
     """The post's picture (logged train vs val), then the same runs with the diagnostic curves; one line per seed."""
-    from helpers.curves import COLORS, annotate_epoch
+    from helpers.curves import COLORS, annotate_epoch, draw_chance
 
     left, right = fig.subplots(1, 2, sharey=True)
     for i, h in enumerate(seeds):
         label = (lambda text: text) if i == 0 else (lambda text: "_")
         left.plot(h.epochs, h["loss"], "--", color=COLORS["train"], label=label("train (running average, as logged)"))
         left.plot(h.epochs, h["val_loss"], "-o", ms=2.5, color=COLORS["val"], label=label("validation"))
-    plot_losses(left, seeds[0], honest=False, legend=False)
-    for line in left.get_lines()[2 * len(seeds):]:
-        line.remove()
+    left.set_yscale("log")
+    left.set_ylim(bottom=max(1e-4, min(float(np.min(h["loss"])) for h in seeds) / 3), top=8)
+    left.set_xlabel("epoch")
+    left.set_ylabel("cross-entropy loss")
+    left.grid(alpha=0.3)
+    draw_chance(left, float(np.log(10)), "ln 10: chance")
     left.set_title(f"as the post plotted it: logged train vs val ({len(seeds)} seeds)", fontsize=10)
     ratios = [h["val_loss"][2] / h["loss"][2] for h in seeds]
     annotate_epoch(left, 3, float(np.median([h["val_loss"][2] for h in seeds])),
