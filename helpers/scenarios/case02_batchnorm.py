@@ -23,18 +23,22 @@ from helpers.validate import check_choice, check_range
 OPTIMIZERS = ("adam", "sgd")
 SCALES = ("mini", "forum")
 BATCH_SIZES = (16, 32, 64, 128)
-TRACE_EVERY = 5  # steps between two samples of the BN channel trace
-PROBE_ROWS = 64  # training images whose true channel mean the trace compares against
+TRACE_EVERY = 5  # steps between two samples of the BN traces
+PROBE_ROWS = 64  # training images whose batch statistics the traces compare against
+DEEP = 7  # the traced deep layer: the eighth (last) BatchNormalization, behind seven others
+LR_SCALES = (0.1, 0.3, 1.0)  # learning rate as a multiple of the optimizer's default
 NOISE = 0.15  # pixel noise on top of the class texture
 ADAM_LR = 1e-3
+SGD_LR = 0.01
 
 
 @dataclass(frozen=True)
 class BatchNormCaseConfig(RunConfig):
     """One training of the post's Conv+BN network.
 
-    momentum: BatchNormalization momentum (Keras default 0.99); optimizer: "adam"
-    (lr 1e-3) or "sgd" (lr 0.01, momentum 0.9); batch_size: sets steps per epoch
+    momentum: BatchNormalization's momentum (Keras default 0.99), the weight its moving averages keep;
+    optimizer: "adam" (lr 1e-3) or "sgd" (lr 0.01, SGD momentum 0.9: another momentum, of the weights);
+    lr_scale: the learning rate as a multiple of that default; batch_size: sets steps per epoch
     (1600 / 32 = 50 at mini scale, 6400 / 128 = 50 at forum scale).
     """
 
@@ -43,6 +47,7 @@ class BatchNormCaseConfig(RunConfig):
     optimizer: str = "adam"
     batch_size: int = 32
     scale: str = "mini"
+    lr_scale: float = 1.0
 
     trainer = "helpers.scenarios.case02_batchnorm:train"
     framework = "keras"
@@ -53,6 +58,7 @@ class BatchNormCaseConfig(RunConfig):
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_choice("batch_size", self.batch_size, BATCH_SIZES)
         check_choice("scale", self.scale, SCALES)
+        check_range("lr_scale", self.lr_scale, 0.01, 10.0)
 
     @property
     def sizes(self) -> dict:
@@ -72,33 +78,83 @@ def configs(scale: str = "mini") -> dict[str, BatchNormCaseConfig]:
     check_choice("scale", scale, SCALES)
     post = BatchNormCaseConfig(scale=scale, batch_size=32 if scale == "mini" else 128)
     return {
-        "the post (Adam, momentum 0.99)": post,
-        "momentum 0.9": post.replace(momentum=0.9),
-        "SGD, momentum 0.99": post.replace(optimizer="sgd"),
+        POST: post,
+        FIXED: post.replace(momentum=0.9),
+        SGD: post.replace(optimizer="sgd"),
+        LOW_LR: post.replace(lr_scale=0.1),
     }
 
 
+# Run names say which momentum they mean: BatchNorm's (of its moving averages) or SGD's (of the weights).
+POST = "the post (Adam, BatchNorm momentum 0.99)"
+FIXED = "Adam, BatchNorm momentum 0.9"
+SGD = "SGD (momentum 0.9), BatchNorm momentum 0.99"
+LOW_LR = "Adam at lr 1e-4, BatchNorm momentum 0.99"
+
+
 # What the notebook's words claim, one band each; every reference seed (data/reference) and every
-# retrain on a student's machine must land inside (tests/bands.py).
+# retrain on a student's machine must land inside (tests/bands.py). "The mode gap" is one number throughout:
+# validation loss in inference mode over validation loss in training mode (same weights, same images).
 BANDS: dict[str, tuple[float, float]] = {
     # The post's run (Adam, BatchNorm momentum 0.99) at epoch 3: the gap is huge and it is not overfitting.
-    "post_epoch3_val_over_train": (50.0, 500.0),  # val loss ≫ logged train loss
+    "post_epoch3_val_over_train": (50.0, 500.0),  # val loss ≫ logged train loss (the post's picture)
     "post_epoch3_train_eval_over_val": (0.5, 2.0),  # the training set in inference mode is as bad as val
     "post_epoch3_val_trainmode_over_train": (1.0, 3.0),  # val in training mode is as good as train
-    "post_epoch3_mode_gap": (20.0, 200.0),  # inference-mode / training-mode val loss: the whole gap is the mode
+    "post_epoch3_mode_gap": (20.0, 200.0),  # the whole gap is the mode
     "post_collapse_within_4_epochs": (10.0, 80.0),  # "closes in sharply": val loss falls ≥ 10× within 4 epochs
     "post_final_val_accuracy": (0.9, 1.0),  # nothing was wrong with the model
     "post_max_honest_gap_stale_phase": (0.0, 0.5),  # |log(val / re-scored train)| ≤ 0.5 (×1.65) while stale
+    # Loss at initialisation ≈ ln 10 = 2.303 (10 classes, nothing learnt), and validation stays there:
+    "post_val_loss_at_init": (2.2, 2.42),
+    "post_stale_val_loss_off_ln10": (0.0, 0.2),  # epochs 1–3: |val loss − ln 10| ≤ 20 % of ln 10
+    "post_val_accuracy_first_2_epochs": (0.0, 0.25),  # epochs 1–2: val accuracy near chance (0.1), not above 0.25
+    # The mode gap grows for epochs before it closes, and it grows because training-mode loss falls while
+    # inference-mode val loss sits near ln 10 (it rises by at most 30 %).
+    "post_mode_gap_growth": (3.0, 40.0),  # peak mode gap / epoch-1 mode gap
+    "post_mode_gap_peak_epoch": (3, 7),
+    "post_stale_val_loss_rise": (0.95, 1.3),  # highest val loss up to the peak / epoch-1 val loss
+    "post_trainmode_val_fall_to_peak": (3.0, 40.0),  # training-mode val loss, epoch 1 / peak epoch
+    # The traces, end of epoch 1 (step 50) and step 250: the deep layer (8th BN) gets, in inference mode,
+    # inputs whose variance is a small fraction of what training mode gives it, while its own moving
+    # variance is only a few times off, and the first layer's moving mean is mostly caught up by step 250.
+    "post_deep_input_variance_ratio_epoch1": (0.0, 0.1),  # inference-mode / training-mode input variance
+    "post_deep_input_variance_ratio_step250": (0.05, 0.7),
+    "post_deep_moving_over_batch_variance_epoch1": (1.2, 6.0),  # its own moving variance / batch variance
+    "post_first_mean_caught_up_step250": (0.8, 1.05),  # first BN layer: moving mean / batch mean
+    # ... and the statistics the averages chase are settled after epoch 1: the deep layer's batch variance
+    # moves by less than half over steps 50–500 (largest / smallest).
+    "post_deep_batch_variance_drift": (1.0, 1.5),
     # BatchNorm momentum 0.9: the mode gap is gone from epoch 2 (within a third either way, against ≥ 20×).
     "fixed_epoch3_val_over_train": (1.0, 3.0),
     "fixed_max_mode_gap_from_epoch2": (0.75, 1.33),
     "fixed_min_mode_gap_from_epoch2": (0.75, 1.33),
-    # SGD (momentum 0.9; BatchNorm momentum 0.99): as stale at epoch 3, but val loss falls below 0.5 sooner.
+    # SGD (SGD momentum 0.9; BatchNorm momentum 0.99): as stale at epoch 3, its mode gap peaks sooner and
+    # its val loss falls below 0.5 sooner.
     "sgd_epoch3_val_over_train": (50.0, 1000.0),
+    "sgd_mode_gap_peak_epoch": (1, 4),
+    "sgd_over_post_peak_mode_gap": (2.0, 30.0),  # SGD's peak mode gap / the post's: larger on every seed
+    "post_minus_sgd_peak_epoch": (1, 4),  # ... and sooner
     "post_first_epoch_val_below_half": (5, 12),
     "sgd_first_epoch_val_below_half": (3, 6),
-    "post_minus_sgd_epochs_to_half": (2, 10),  # SGD moves weights less, so the averages catch up sooner
+    "post_minus_sgd_epochs_to_half": (2, 10),
+    # Why SGD recovers sooner, at the eighth layer: its batch variance there sits nearer the moving variance's
+    # starting value 1 (SGD / post at step 250, > 1.2×), and its inference-mode input catches up sooner
+    # (inference / training input variance at step 250, SGD minus post, ≥ 0.1).
+    "sgd_over_post_deep_batch_variance": (1.2, 3.0),
+    "sgd_minus_post_deep_input_variance_ratio_step250": (0.1, 0.6),
+    # Adam at a 10× lower learning rate (lr 1e-4; BatchNorm momentum 0.99): validation stays near ln 10 at
+    # least as long as the post's (epochs until val loss < 2.0, lower lr minus post, ≥ 0), and its mode gap
+    # is smaller only because training-mode loss falls slower too.
+    "low_lr_minus_post_epochs_at_chance": (0, 6),
+    "low_lr_max_mode_gap": (1.0, 10.0),
+    "low_lr_final_trainmode_val_loss": (0.2, 2.0),
+    # ... and at step 250 the deep layer's inference-mode input has caught up as far as the post's (within 0.1):
+    # the stale phase is counted in steps, whatever the learning rate.
+    "low_lr_minus_post_deep_input_variance_ratio_step250": (-0.1, 0.1),
 }
+
+
+CHANCE_LEFT = 2.0  # a val loss below this (ln 10 − 0.3) has clearly left chance level
 
 
 Config = BatchNormCaseConfig
@@ -141,39 +197,76 @@ def build_model(config: BatchNormCaseConfig):
     h = layers.Dense(s["dense"], activation="relu")(h)
     outputs = layers.Dense(s["classes"], activation="softmax")(h)
     model = keras.Model(inputs, outputs)
-    optimizer = (keras.optimizers.Adam(ADAM_LR) if config.optimizer == "adam"
-                 else keras.optimizers.SGD(0.01, momentum=0.9))
+    optimizer = (keras.optimizers.Adam(ADAM_LR * config.lr_scale) if config.optimizer == "adam"
+                 else keras.optimizers.SGD(SGD_LR * config.lr_scale, momentum=0.9))
     # Keras calls batch callbacks once per execution: one trace sample every TRACE_EVERY steps.
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                   steps_per_execution=TRACE_EVERY)
     return model, norms
 
 
+def training_mode_input(model, norm, x):
+    """``norm``'s input on ``x`` as training mode computes it (each BN uses x's own batch statistics).
+
+    Written out layer by layer so that no moving statistic moves: a Keras call with training=True would
+    update them.
+    """
+    import tensorflow as tf
+
+    from helpers.keras_lab import keras
+
+    h = x
+    for layer in model.layers[1:]:
+        if layer is norm:
+            return h
+        if isinstance(layer, keras.layers.BatchNormalization):
+            mean, variance = tf.nn.moments(h, axes=(0, 1, 2))
+            h = tf.nn.batch_normalization(h, mean, variance, layer.beta, layer.gamma, layer.epsilon)
+        else:
+            h = layer(h)
+    raise ValueError("norm is not a layer of model.")
+
+
 def train(config: BatchNormCaseConfig, progress: Progress | None = None) -> History:
     from helpers import keras_lab
     from helpers.doctor import score_both_modes
     from helpers.keras_lab import keras
+    from helpers.scoring import cross_entropy
 
     keras_lab.set_seeds(config.seed)
     d = load_data(config)
     model, norms = build_model(config)
     # The first BN layer: nothing normalised comes before it, so its input is the same in
     # training and inference mode, and the probe sees exactly what its moving mean averages.
-    watched = norms[0]
+    watched, deep = norms[0], norms[DEEP]
     import tensorflow as tf
 
-    probe_model = keras.Model(model.input, watched.input)
+    probe_model = keras.Model(model.input, [watched.input, deep.input])
     probe_x = tf.constant(d["x_train"][:PROBE_ROWS])
-    probe = tf.function(lambda: tf.reduce_mean(probe_model(probe_x, training=False), axis=(0, 1, 2)))
-    channel = int(np.argmax(probe().numpy()))
-    trace: dict[str, list[float]] = {"step": [], "moving_mean": [], "batch_mean": []}
+
+    def statistics():
+        first, deep_inference = probe_model(probe_x, training=False)
+        deep_training = training_mode_input(model, deep, probe_x)
+        return (tf.reduce_mean(first, axis=(0, 1, 2)), tf.math.reduce_variance(deep_training, axis=(0, 1, 2)),
+                tf.math.reduce_variance(deep_inference, axis=(0, 1, 2)))
+
+    probe = tf.function(statistics)
+    channel = int(np.argmax(probe()[0].numpy()))
+    trace: dict[str, list[float]] = {k: [] for k in ("step", "moving_mean", "batch_mean", "deep_moving_variance",
+                                                     "deep_batch_variance", "deep_inference_variance")}
     extra: dict[str, list[float]] = {}
+    val_at_init = cross_entropy(np.asarray(model(d["x_val"], training=False)), d["y_val"], from_logits=False)
 
     class Watch(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
+            first_mean, deep_batch, deep_inference = (t.numpy() for t in probe())
             trace["step"].append(int(self.model.optimizer.iterations.numpy()))
             trace["moving_mean"].append(float(watched.moving_mean.numpy()[channel]))
-            trace["batch_mean"].append(float(probe().numpy()[channel]))
+            trace["batch_mean"].append(float(first_mean[channel]))
+            # Averaged over the layer's channels: what every unit of the layer divides by, on average.
+            trace["deep_moving_variance"].append(float(np.mean(deep.moving_variance.numpy())))
+            trace["deep_batch_variance"].append(float(np.mean(deep_batch)))
+            trace["deep_inference_variance"].append(float(np.mean(deep_inference)))
 
         def on_epoch_end(self, epoch, logs=None):
             scores = score_both_modes(self.model, d["x_val"], d["y_val"])
@@ -189,7 +282,8 @@ def train(config: BatchNormCaseConfig, progress: Progress | None = None) -> Hist
         metrics={**history.metrics, **extra},
         arrays={k: np.asarray(v, dtype=float) for k, v in trace.items()},
         info={"n_train": len(d["y_train"]), "n_val": len(d["y_val"]), "steps_per_epoch": config.steps_per_epoch,
-              "watched_channel": channel, "momentum": config.momentum},
+              "watched_channel": channel, "momentum": config.momentum, "val_loss_at_init": val_at_init[0],
+              "val_accuracy_at_init": val_at_init[1]},
     )
 
 
@@ -204,17 +298,33 @@ def first_epoch_below(values: np.ndarray, level: float) -> int:
     return int(below[0]) + 1 if len(below) else len(values) + 1
 
 
+def at_step(history: History, name: str, step: int) -> float:
+    """The trace ``name`` at the last sample taken at or before ``step``."""
+    steps = history.arrays["step"]
+    return float(history.arrays[name][np.flatnonzero(steps <= step)[-1]])
+
+
+def mode_gap(r: History) -> np.ndarray:
+    """Inference-mode val loss / training-mode val loss, per epoch (1 = no mode gap)."""
+    return r["val_loss"] / r["val_trainmode_loss"]
+
+
 def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
     """The numbers behind each claim, from configs('mini')."""
     h = histories or {name: run(c) for name, c in configs().items()}
-    post, fixed, sgd = h["the post (Adam, momentum 0.99)"], h["momentum 0.9"], h["SGD, momentum 0.99"]
+    post, fixed, sgd, low = h[POST], h[FIXED], h[SGD], h[LOW_LR]
     e3 = 2  # epoch 3, 0-based
+    ln10 = float(np.log(10))
+    peak = int(np.argmax(mode_gap(post)))
+    spe = post.info["steps_per_epoch"]
 
     def biggest_drop(val: np.ndarray, window: int = 4) -> float:
         return max(float(val[i] / val[j]) for i in range(len(val)) for j in range(i + 1, min(len(val), i + window + 1)))
 
-    def mode_gap(r: History) -> np.ndarray:  # inference-mode val loss / training-mode val loss
-        return r["val_loss"] / r["val_trainmode_loss"]
+    settled = post.arrays["deep_batch_variance"][post.arrays["step"] >= spe]
+
+    def deep_ratio(r: History, step: int) -> float:
+        return at_step(r, "deep_inference_variance", step) / at_step(r, "deep_batch_variance", step)
 
     return {
         "post_epoch3_val_over_train": float(post["val_loss"][e3] / post["loss"][e3]),
@@ -223,16 +333,40 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
         "post_epoch3_mode_gap": float(mode_gap(post)[e3]),
         "post_collapse_within_4_epochs": biggest_drop(post["val_loss"]),
         "post_final_val_accuracy": post.final("val_accuracy"),
+        "post_max_honest_gap_stale_phase": float(np.max(np.abs(np.log(post["val_loss"] / post["train_eval_loss"]))[
+            mode_gap(post) >= 5])),
+        "post_val_loss_at_init": float(post.info["val_loss_at_init"]),
+        "post_stale_val_loss_off_ln10": float(np.max(np.abs(post["val_loss"][:3] - ln10)) / ln10),
+        "post_val_accuracy_first_2_epochs": float(np.max(post["val_accuracy"][:2])),
+        "post_mode_gap_growth": float(mode_gap(post)[peak] / mode_gap(post)[0]),
+        "post_mode_gap_peak_epoch": peak + 1,
+        "post_stale_val_loss_rise": float(np.max(post["val_loss"][: peak + 1]) / post["val_loss"][0]),
+        "post_trainmode_val_fall_to_peak": float(post["val_trainmode_loss"][0] / post["val_trainmode_loss"][peak]),
+        "post_deep_input_variance_ratio_epoch1": deep_ratio(post, spe),
+        "post_deep_input_variance_ratio_step250": deep_ratio(post, 250),
+        "post_deep_moving_over_batch_variance_epoch1": at_step(post, "deep_moving_variance", spe)
+        / at_step(post, "deep_batch_variance", spe),
+        "post_first_mean_caught_up_step250": at_step(post, "moving_mean", 250) / at_step(post, "batch_mean", 250),
+        "post_deep_batch_variance_drift": float(np.max(settled) / np.min(settled)),
         "fixed_epoch3_val_over_train": float(fixed["val_loss"][e3] / fixed["loss"][e3]),
         "fixed_max_mode_gap_from_epoch2": float(np.max(mode_gap(fixed)[1:])),
         "fixed_min_mode_gap_from_epoch2": float(np.min(mode_gap(fixed)[1:])),
-        "post_max_honest_gap_stale_phase": float(np.max(np.abs(np.log(post["val_loss"] / post["train_eval_loss"]))[
-            mode_gap(post) >= 5])),
+        "sgd_epoch3_val_over_train": float(sgd["val_loss"][e3] / sgd["loss"][e3]),
+        "sgd_mode_gap_peak_epoch": int(np.argmax(mode_gap(sgd))) + 1,
+        "sgd_over_post_peak_mode_gap": float(np.max(mode_gap(sgd)) / np.max(mode_gap(post))),
+        "post_minus_sgd_peak_epoch": float(peak - np.argmax(mode_gap(sgd))),
         "post_first_epoch_val_below_half": first_epoch_below(post["val_loss"], 0.5),
         "sgd_first_epoch_val_below_half": first_epoch_below(sgd["val_loss"], 0.5),
-        "sgd_epoch3_val_over_train": float(sgd["val_loss"][e3] / sgd["loss"][e3]),
         "post_minus_sgd_epochs_to_half": float(first_epoch_below(post["val_loss"], 0.5)
                                                - first_epoch_below(sgd["val_loss"], 0.5)),
+        "low_lr_minus_post_epochs_at_chance": float(first_epoch_below(low["val_loss"], CHANCE_LEFT)
+                                                    - first_epoch_below(post["val_loss"], CHANCE_LEFT)),
+        "low_lr_max_mode_gap": float(np.max(mode_gap(low))),
+        "low_lr_minus_post_deep_input_variance_ratio_step250": deep_ratio(low, 250) - deep_ratio(post, 250),
+        "sgd_over_post_deep_batch_variance": at_step(sgd, "deep_batch_variance", 250)
+        / at_step(post, "deep_batch_variance", 250),
+        "sgd_minus_post_deep_input_variance_ratio_step250": deep_ratio(sgd, 250) - deep_ratio(post, 250),
+        "low_lr_final_trainmode_val_loss": low.final("val_trainmode_loss"),
     }
 
 
@@ -245,82 +379,186 @@ def out_of_band(measured: dict[str, float]) -> dict[str, tuple[float, tuple[floa
 
 # --- pictures --------------------------------------------------------------
 
+RUN_COLORS = {POST: "C0", FIXED: "C1", SGD: "C2", LOW_LR: "C3"}  # one colour per run in every figure
 
-def plot_losses(ax, history: History, *, honest: bool = True, title: str = "") -> None:
-    """Train (logged and re-scored), val, and val scored in training mode, on a log scale."""
-    from helpers.curves import COLORS, plot_curves
+
+def plot_losses(ax, history: History, *, honest: bool = True, title: str = "", legend: bool = True) -> None:
+    """Train (logged and re-scored), val, and val scored in training mode, on a log scale, with ln 10."""
+    from helpers.curves import COLORS, draw_chance, plot_curves
 
     plot_curves(history, ax, "loss", splits=("val",), honest=honest, title=title)
     if "val_trainmode_loss" in history:
         ax.plot(history.epochs, history["val_trainmode_loss"], ":", color=COLORS["val"],
                 label="validation scored in training mode")
     ax.set_yscale("log")
-    ax.set_ylim(bottom=max(1e-4, float(np.min(history["loss"])) / 3))
+    ax.set_ylim(bottom=max(1e-4, float(np.min(history["loss"])) / 3), top=8)
+    draw_chance(ax, float(np.log(history.info.get("classes", 10))), "ln 10: chance")
+    if legend:
+        ax.legend(fontsize=7, loc="lower left")
+
+
+def _seed_lines(ax, seeds: list[History], first_label: bool) -> None:
+    """Every seed's curves on ``ax``; only the first seed's lines get legend labels."""
+    for i, h in enumerate(seeds):
+        before = len(ax.get_lines())
+        ax.set_yscale("linear")  # plot_curves styles a linear axis; plot_losses makes it log again
+        plot_losses(ax, h, honest=first_label, legend=False)
+        if i:
+            for line in ax.get_lines()[before:]:
+                line.set_label("_")
+
+
+def draw_post(fig, seeds: list[History]) -> None:
+    """The post's picture (logged train vs val), then the same runs with the diagnostic curves; one line per seed."""
+    from helpers.curves import COLORS, annotate_epoch, draw_chance
+
+    left, right = fig.subplots(1, 2, sharey=True)
+    for i, h in enumerate(seeds):
+        label = (lambda text: text) if i == 0 else (lambda text: "_")
+        left.plot(h.epochs, h["loss"], "--", color=COLORS["train"], label=label("train (running average, as logged)"))
+        left.plot(h.epochs, h["val_loss"], "-o", ms=2.5, color=COLORS["val"], label=label("validation"))
+    left.set_yscale("log")
+    left.set_ylim(bottom=max(1e-4, min(float(np.min(h["loss"])) for h in seeds) / 3), top=8)
+    left.set_xlabel("epoch")
+    left.set_ylabel("cross-entropy loss")
+    left.grid(alpha=0.3)
+    draw_chance(left, float(np.log(10)), "ln 10: chance")
+    left.set_title(f"as the post plotted it: logged train vs val ({len(seeds)} seeds)", fontsize=10)
+    ratios = [h["val_loss"][2] / h["loss"][2] for h in seeds]
+    annotate_epoch(left, 3, float(np.median([h["val_loss"][2] for h in seeds])),
+                   f"epoch 3: val {min(ratios):.0f}–{max(ratios):.0f}× train", dy=-0.3, dx=0.2)
+    left.legend(fontsize=7.5, loc="lower left")
+    _seed_lines(right, seeds, True)
+    right.set_title("add: train set in inference mode, val in training mode", fontsize=10)
+    right.legend(fontsize=7, loc="lower left")
+    right.tick_params(labelleft=True)
+
+
+def draw_live(fig, logged: dict, seeds: list[History], title: str) -> None:
+    """A run trained here (Keras ``history.history``) against the reference seeds' range of the same config."""
+    from helpers.curves import COLORS, draw_chance
+
+    ax = fig.subplots()
+    epochs = np.arange(1, len(logged["loss"]) + 1)
+    for key, color, label in (("loss", COLORS["train"], "train (logged)"), ("val_loss", COLORS["val"], "validation")):
+        stack = np.array([h[key][: len(epochs)] for h in seeds])
+        ax.fill_between(epochs, stack.min(0), stack.max(0), color=color, alpha=0.18, lw=0,
+                        label=f"{label}: range over {len(seeds)} reference seeds")
+        ax.plot(epochs, logged[key], "-o" if key == "val_loss" else "--", ms=3, color=color,
+                label=f"{label}: this run")
+    draw_chance(ax, float(np.log(10)), "ln 10: chance")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cross-entropy loss")
+    ax.set_title(title, fontsize=10)
     ax.legend(fontsize=7, loc="lower left")
-
-
-def draw_post(fig, history: History) -> None:
-    """The post's curves, then the same run with the honest curve and the mode gap."""
-    from helpers.curves import annotate_epoch
-
-    left, right = fig.subplots(1, 2)
-    plot_losses(left, history, honest=False, title="as the post plotted it: logged train vs val")
-    left.get_lines()[-1].set_visible(False)
-    left.legend(handles=left.get_lines()[:2], fontsize=7.5, loc="lower left")
-    ratio = history["val_loss"][2] / history["loss"][2]
-    annotate_epoch(left, 3, float(history["val_loss"][2]), f"epoch 3: val {ratio:.0f}× train", dy=-0.35, dx=0.22)
-    drop = int(np.argmax(-np.diff(np.log(history["val_loss"])))) + 1
-    annotate_epoch(right, drop + 1, float(history["val_loss"][drop]), "collapse", dy=0.15, dx=0.12)
-    plot_losses(right, history, title="add the train set in inference mode, val in training mode")
-
-
-def draw_trace(ax, history: History, config: BatchNormCaseConfig) -> None:
-    """One BN channel: its moving mean (what inference uses) vs the true mean of its input."""
-    steps, moving, true = history.arrays["step"], history.arrays["moving_mean"], history.arrays["batch_mean"]
-    ax.plot(steps, true, "-", color="tab:blue", label="true channel mean (training images, current weights)")
-    ax.plot(steps, moving, "-", color="tab:red", label=f"moving mean (momentum {config.momentum})")
-    for e in range(1, history.n_epochs):
-        ax.axvline(e * config.steps_per_epoch, color="0.6", lw=0.6, ls=":")
-    ax.set_xlabel(f"training step ({config.steps_per_epoch} per epoch; grey lines = epoch ends)")
-    ax.set_ylabel(f"first BN layer, channel {history.info['watched_channel']}: mean")
-    twin = ax.twinx()
-    twin.plot(steps, init_weight(config.momentum, steps), "--", color="0.4", lw=1,
-              label=f"weight of the initial value: {config.momentum}^step")
-    twin.set_ylim(0, 1.05)
-    twin.set_ylabel("weight of the starting value (0)")
-    handles = ax.get_legend_handles_labels()
-    more = twin.get_legend_handles_labels()
-    ax.legend(handles[0] + more[0], handles[1] + more[1], fontsize=7, loc="lower right")
     ax.grid(alpha=0.3)
 
 
-def draw_mode_gap(fig, histories: dict[str, History]) -> None:
-    """Inference-mode val loss over training-mode val loss, per run: 1 = no mode gap."""
+def draw_traces(fig, seeds: list[History], config: BatchNormCaseConfig) -> None:
+    """Left: the first BN layer's moving mean catching up. Right: the deep layer's variances. One line per seed."""
+    left, right = fig.subplots(1, 2)
+    draw_first_mean(left, seeds, config)
+    draw_deep_variance(right, seeds, config)
+
+
+def _epoch_lines(ax, history: History, config: BatchNormCaseConfig) -> None:
+    for e in range(1, history.n_epochs):
+        ax.axvline(e * config.steps_per_epoch, color="0.7", lw=0.6, ls=":")
+    ax.set_xlabel(f"training step ({config.steps_per_epoch} per epoch; dotted lines = epoch ends)")
+    ax.grid(alpha=0.3)
+
+
+def draw_first_mean(ax, seeds: list[History], config: BatchNormCaseConfig) -> None:
+    """First BN layer, its brightest channel: moving mean as a share of the batch mean, against 1 − m^t."""
+    from helpers.curves import annotate_epoch
+
+    for i, h in enumerate(seeds):
+        steps = h.arrays["step"]
+        ax.plot(steps, h.arrays["moving_mean"] / h.arrays["batch_mean"], color="tab:red", lw=1,
+                label="moving mean / batch mean (each seed)" if i == 0 else "_")
+    steps = seeds[0].arrays["step"]
+    ax.plot(steps, 1 - init_weight(config.momentum, steps), "--", color="0.3", lw=1,
+            label=f"1 − {config.momentum}^step: the share a constant would have reached")
+    shares = [at_step(h, "moving_mean", 250) / at_step(h, "batch_mean", 250) for h in seeds]
+    annotate_epoch(ax, 250, float(np.mean(shares)), f"step 250: {min(shares):.0%}–{max(shares):.0%} caught up",
+                   dy=-0.35, dx=0.05)
+    ax.set_ylim(0, 1.1)
+    ax.set_ylabel("first BN layer: moving mean, share of the batch mean")
+    ax.set_title("first layer: the moving mean catches up as 1 − 0.99^t", fontsize=10)
+    _epoch_lines(ax, seeds[0], config)
+    ax.legend(fontsize=7, loc="lower right")
+
+
+def draw_deep_variance(ax, seeds: list[History], config: BatchNormCaseConfig) -> None:
+    """Eighth BN layer, averaged over its channels: moving variance, batch variance, inference-mode input variance."""
+    from helpers.curves import annotate_epoch
+
+    styles = (("deep_moving_variance", "tab:red", "-", "moving variance (what inference divides by)"),
+              ("deep_batch_variance", "tab:blue", "-", "batch variance, training mode (what training divides by)"),
+              ("deep_inference_variance", "tab:purple", "--", "variance of its input in inference mode"))
+    for i, h in enumerate(seeds):
+        for key, color, ls, label in styles:
+            ax.plot(h.arrays["step"], np.maximum(h.arrays[key], 1e-6), ls, color=color, lw=1,
+                    label=label if i == 0 else "_")
+    ax.set_yscale("log")
+    spe = config.steps_per_epoch
+    ratios = [at_step(h, "deep_inference_variance", spe) / at_step(h, "deep_batch_variance", spe) for h in seeds]
+    annotate_epoch(ax, spe, float(np.mean([at_step(h, "deep_inference_variance", spe) for h in seeds])),
+                   f"end of epoch 1: {min(ratios):.3f}–{max(ratios):.3f} of the training-mode variance",
+                   dy=-0.3, dx=0.25)
+    ax.set_ylabel("eighth BN layer: variance (mean over channels)")
+    ax.set_title("deep layer: in inference mode its input is squashed", fontsize=10)
+    _epoch_lines(ax, seeds[0], config)
+    ax.legend(fontsize=7, loc="lower right")
+
+
+def draw_mode_gap(fig, runs: dict[str, list[History]]) -> None:
+    """The mode gap (inference-mode / training-mode val loss) per run and seed: 1 = no mode gap."""
     ax = fig.subplots()
-    for i, (name, h) in enumerate(histories.items()):
-        ax.plot(h.epochs, h["val_loss"] / h["val_trainmode_loss"], "-o", ms=3, color=f"C{i}", label=name)
+    for i, (name, seeds) in enumerate(runs.items()):
+        for j, h in enumerate(seeds):
+            ax.plot(h.epochs, mode_gap(h), "-o", ms=2.5, lw=1, color=RUN_COLORS.get(name, f"C{i}"),
+                    label=name if j == 0 else "_")
     ax.axhline(1, color="0.5", lw=1)
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("val loss: inference mode / training mode")
-    ax.set_title("the mode gap: how much worse validation is only because of the BN statistics", fontsize=10)
+    ax.set_ylabel("mode gap: val loss, inference / training mode")
+    ax.set_title("the mode gap, each seed: how much worse validation is only because of the BN statistics",
+                 fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper right")
+
+
+def draw_deep_ratio(fig, runs: dict[str, list[History]], config: BatchNormCaseConfig) -> None:
+    """Per run and seed: the eighth layer's input variance, inference mode over training mode (1 = caught up)."""
+    ax = fig.subplots()
+    for i, (name, seeds) in enumerate(runs.items()):
+        for j, h in enumerate(seeds):
+            ratio = h.arrays["deep_inference_variance"] / h.arrays["deep_batch_variance"]
+            ax.plot(h.arrays["step"], ratio, lw=1, color=RUN_COLORS.get(name, f"C{i}"), label=name if j == 0 else "_")
+    ax.axhline(1, color="0.5", lw=1)
+    ax.set_yscale("log")
+    ax.set_ylabel("eighth BN layer input: variance,\ninference / training mode")
+    ax.set_title("how far the deep layer's inference-mode input has caught up, each seed", fontsize=10)
+    _epoch_lines(ax, runs[next(iter(runs))][0], config)
+    ax.legend(fontsize=8, loc="lower right")
 
 
 def draw_panel(fig, history: History, config: BatchNormCaseConfig, honest: bool = True) -> None:
-    """FixPanel view: the loss curves and the BN channel trace."""
+    """FixPanel view: the loss curves and the deep layer's variances."""
     left, right = fig.subplots(1, 2)
-    plot_losses(left, history, honest=honest, title=f"{config.optimizer}, BN momentum {config.momentum}, "
-                f"batch {config.batch_size} ({config.steps_per_epoch} steps/epoch)")
-    draw_trace(right, history, config)
+    plot_losses(left, history, honest=honest, title=f"{config.optimizer} (lr × {config.lr_scale}), BN momentum "
+                f"{config.momentum}, batch {config.batch_size} ({config.steps_per_epoch} steps/epoch)")
+    left.title.set_fontsize(9)
+    draw_deep_variance(right, [history], config)
 
 
 MOMENTA = (0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
 
 
-def make_config(momentum: float, optimizer: str, batch_size: int) -> BatchNormCaseConfig:
-    return BatchNormCaseConfig(momentum=momentum, optimizer=optimizer, batch_size=batch_size)
+def make_config(momentum: float, optimizer: str, batch_size: int, lr_scale: float = 1.0) -> BatchNormCaseConfig:
+    return BatchNormCaseConfig(momentum=momentum, optimizer=optimizer, batch_size=batch_size, lr_scale=lr_scale)
 
 
 # What `make bench` and the browser test do to the panel: flip a cached knob, then ask for one uncached run.
@@ -332,7 +570,8 @@ def knobs() -> list:
 
     return [
         Levels("momentum", "BatchNorm momentum", MOMENTA, 0.99),
-        Choice("optimizer", "optimizer", [("Adam", "adam"), ("SGD + momentum", "sgd")], "adam"),
+        Choice("optimizer", "optimizer", [("Adam", "adam"), ("SGD (SGD momentum 0.9)", "sgd")], "adam"),
+        Levels("lr_scale", "learning rate × default (Adam 1e-3, SGD 0.01)", LR_SCALES, 1.0),
         Choice("batch_size", "batch size", [(str(b), b) for b in BATCH_SIZES], 32),
         Toggle("honest", "show the honest train curve (re-scored in inference mode)", True),
     ]
