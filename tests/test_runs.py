@@ -139,7 +139,7 @@ def test_cache_key_changes_when_a_helper_the_trainer_uses_is_edited(tmp_path, mo
 def test_cache_key_ignores_comments_docstrings_figures_bands_and_measurements(tmp_path, monkeypatch):
     from helpers.scenarios import case02_batchnorm as case
 
-    config = case.configs()["momentum 0.9"]
+    config = case.configs()["Adam, BatchNorm momentum 0.9"]
     before = config.cache_key()
     copy = _copy_helpers(tmp_path, monkeypatch)
     module = copy / "scenarios" / "case02_batchnorm.py"
@@ -160,7 +160,7 @@ def test_cache_key_changes_with_the_numerics(monkeypatch):
     from helpers.scenarios import case02_batchnorm, case03_tiny_dataset
 
     torch_config = case03_tiny_dataset.configs()["LSTM removed"]
-    keras_config = case02_batchnorm.configs()["momentum 0.9"]
+    keras_config = case02_batchnorm.configs()["Adam, BatchNorm momentum 0.9"]
     keys = torch_config.cache_key(), keras_config.cache_key()
     monkeypatch.setenv("GAP_CLINIC_THREADS", "1")
     monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
