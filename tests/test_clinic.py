@@ -96,7 +96,7 @@ def test_label_smoothing_patient_is_not_underfitting():
 
 def test_alternative_diagnoses_are_accepted_when_their_evidence_holds():
     # not the intended diagnosis, but what the cited numbers show by the principle behind the code
-    assert "✓ OVERFITTING" in clinic.check_answer("Q", "OVERFITTING", {"best_epoch": 7, "rise": 0.22})
+    assert "✓ OVERFITTING" in clinic.check_answer("Q", "OVERFITTING", {"best_epoch": 8, "rise": 0.10})
     assert "✓ UNDERFITTING" in clinic.check_answer("M", "UNDERFITTING", {"loss@16": 1.26})
     assert "✓ VAL_AT_CHANCE" in clinic.check_answer("K", "VAL_AT_CHANCE",
                                                      {"epoch": 30, "accuracy": 1.0, "val_accuracy": 0.966})
