@@ -134,14 +134,15 @@ def configs(scale: str = "mini") -> dict[str, SplitsConfig]:
 
 
 def regularisers(scale: str = "mini") -> dict[str, SplitsConfig]:
-    """What the poster tried, one change each from the post (each trained over the seeds in the reference)."""
+    """What the poster tried, one change each from the post (each trained over the seeds in the reference).
+
+    The config also takes l2, dropout_at, lstm_layers=2, augment, cnn="small" and transfer=True (a student can
+    train them with run_seeds); the reference holds the ones below (what its 2-core budget allowed).
+    """
     post = configs(scale)[POST]
     return {
         "no dropout": post.replace(dropout=0.0),
-        "dropout in the head only": post.replace(dropout_at="head only"),
-        "L2 0.05": post.replace(l2=0.05),
         "LSTM 1 unit": post.replace(lstm_units=1),
-        "two LSTM layers": post.replace(lstm_layers=2),
         "learning-rate schedule": post.replace(lr_schedule="step"),
     }
 
@@ -150,14 +151,10 @@ def fixes(scale: str = "mini") -> dict[str, SplitsConfig]:
     """What adds independent information, one change each from the post."""
     post = configs(scale)[POST]
     return {
-        "3 recordings per class": post.replace(recordings=3),
         # Twice the recordings, every second window: as many training windows as the post, twice the recordings.
         "12 recordings per class": post.replace(recordings=12, stride=2),
         # Four times the recordings, every third window: 1.5 × the post's training windows.
         "24 recordings per class": post.replace(recordings=24, stride=3),
-        "augmentation": post.replace(augment=True),
-        "smaller per-frame CNN": post.replace(cnn="small"),
-        "transfer from a synthetic source": post.replace(transfer=True),
     }
 
 
@@ -173,11 +170,31 @@ def reference_configs(scale: str = "mini") -> dict[str, SplitsConfig]:
 
 # What the notebook's words claim, one band each; every reference seed (data/reference) and every
 # retrain on a student's machine must land inside (tests/bands.py).
-BANDS: dict[str, tuple[float, float]] = {}
+BANDS: dict[str, tuple[float, float]] = {
+    # The post's curves on the honest split: training climbs to the top, validation stops far below, and the
+    # new recordings are as poor as validation says.
+    "post_train_accuracy": (0.9, 1.0),
+    "post_val_accuracy": (0.25, 0.75),
+    "post_train_minus_val": (0.25, 0.75),
+    "post_test_accuracy": (0.25, 0.6),
+    "post_abs_val_minus_test": (0.0, 0.25),  # validation (20 recordings) and test (40) disagree by noise only
+    "post_gap_beyond_disagreement": (0.1, 0.75),  # train − val exceeds |val − test|: the gap is not split noise
+    "post_val_sharing_recording": (0.0, 0.0),
+    # The random split of windows: validation tracks training (nearly every validation window shares frames
+    # with training) and overstates the new recordings by far more than the honest split's disagreement.
+    "windows_train_minus_val": (-0.05, 0.08),
+    "windows_val_minus_test": (0.25, 0.7),
+    "windows_val_sharing_frame": (0.95, 1.0),
+    # X and y shuffled separately: validation at chance (0.10), and training barely leaves it in 20 epochs:
+    # a flat training curve, not the post's climbing one.
+    "separate_val_accuracy": (0.0, 0.15),
+    "separate_train_accuracy": (0.08, 0.35),
+}
 # The claims the story runs (configs()) measure: the tests retrain those runs here (the grid is read).
 STORY_CLAIMS = frozenset({
     "separate_train_accuracy", "separate_val_accuracy", "post_train_accuracy", "post_val_accuracy",
-    "post_train_minus_val", "post_abs_val_minus_test", "post_test_accuracy", "post_val_sharing_recording",
+    "post_train_minus_val", "post_abs_val_minus_test", "post_gap_beyond_disagreement", "post_test_accuracy",
+    "post_val_sharing_recording",
     "windows_train_minus_val", "windows_val_minus_test", "windows_val_sharing_frame"})
 
 
@@ -399,6 +416,8 @@ def measure(histories: dict[str, History]) -> dict[str, float]:
         "post_val_accuracy": final(post, "val_accuracy"),
         "post_train_minus_val": final(post, "train_eval_accuracy") - final(post, "val_accuracy"),
         "post_abs_val_minus_test": abs(final(post, "val_accuracy") - base),
+        "post_gap_beyond_disagreement": (final(post, "train_eval_accuracy") - final(post, "val_accuracy")
+                                         - abs(final(post, "val_accuracy") - base)),
         "post_test_accuracy": base,
         "post_val_sharing_recording": post.info["val_sharing_recording"],
         "windows_train_minus_val": final(leak, "train_eval_accuracy") - final(leak, "val_accuracy"),
@@ -470,15 +489,19 @@ def draw_post_beside_reference(fig, live: dict[str, list[float]], reference_runs
     ax.plot(epochs, live["accuracy"], "o--", ms=3, color=COLORS["train_eval"], label="your run: train (as logged)")
     ax.plot(epochs, live["val_accuracy"], "o", ms=4, color=COLORS["val"], label="your run: validation")
     draw_chance(ax, 0.1)
-    gap = np.mean([final(h, "train_eval_accuracy") - final(h, "val_accuracy") for h in runs])
+    train = np.mean([final(h, "train_eval_accuracy") for h in runs])
+    val = np.mean([final(h, "val_accuracy") for h in runs])
     last = runs[0].n_epochs
-    ax.annotate(f"train − val, last {LAST} epochs:\n{gap:.2f} (mean of {len(runs)} seeds)", xy=(last, 0.55),
-                xytext=(last * 0.55, 0.9), fontsize=8, arrowprops={"arrowstyle": "->", "color": "0.3"},
-                bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
+    ax.annotate("", xy=(last + 0.6, train), xytext=(last + 0.6, val),
+                arrowprops={"arrowstyle": "<->", "color": "0.3"})
+    ax.annotate(f"train − val over the last {LAST} epochs:\n{train - val:.2f} (mean of {len(runs)} seeds)",
+                xy=(last + 0.6, (train + val) / 2), xytext=(last * 0.62, 0.2), fontsize=8, ha="center",
+                arrowprops={"arrowstyle": "->", "color": "0.3"}, bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
     ax.set(xlabel="epoch", ylabel="accuracy", ylim=(-0.02, 1.02),
            title="the post's network, split by recording: training climbs, validation stays poor")
+    ax.set_xlim(0, last + 1.5)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7.5, loc="center right")
+    ax.legend(fontsize=7.5, loc="upper left")
 
 
 def draw_story(fig, reference_runs: list[dict[str, History]]) -> None:
@@ -499,7 +522,7 @@ def draw_story(fig, reference_runs: list[dict[str, History]]) -> None:
         val = np.mean([final(h, "val_accuracy") for h in runs])
         test = np.mean([final(h, "test_accuracy") for h in runs])
         train = np.mean([final(h, "train_eval_accuracy") for h in runs])
-        text = {SEPARATE: f"train {train:.2f}, val {val:.2f}:\nnothing learnt",
+        text = {SEPARATE: f"train {train:.2f}, val {val:.2f}:\nbarely above chance",
                 WINDOWS: f"val − test = {val - test:+.2f}:\nvalidation re-tests\nknown recordings",
                 POST: f"train − val = {train - val:+.2f}\n|val − test| = {abs(val - test):.2f}"}[name]
         ax.annotate(text, xy=(last, val), xytext=(last * 0.45, 0.62 if name != SEPARATE else 0.45), fontsize=8,
@@ -555,7 +578,7 @@ def draw_grid(fig, reference_runs: list[dict[str, History]]) -> None:
 def draw_recordings(fig, reference_runs: list[dict[str, History]]) -> None:
     """New-recording accuracy against the number of recordings per class: seeds as dots with recording-level
     bootstrap bars, the mean as a line; training accuracy beside it."""
-    runs = {3: "3 recordings per class", 6: POST, 12: "12 recordings per class", 24: "24 recordings per class"}
+    runs = {6: POST, 12: "12 recordings per class", 24: MOST}
     ax = fig.subplots()
     for split, marker in (("train_eval", "s"), ("test", "o")):
         means = []
@@ -571,9 +594,10 @@ def draw_recordings(fig, reference_runs: list[dict[str, History]]) -> None:
         ax.plot(list(runs), means, "-", color=COLORS[split], label=f"{LABELS[split]}, mean of seeds")
     ax.axhline(0.1, color="0.5", ls="--", lw=1)
     ax.set_xscale("log", base=2)
-    ax.set_xticks(list(runs), [f"{n}\n({n - max(1, round(n / 3))} train)" for n in runs])
-    ax.set(xlabel="recordings per class (of which in training)", ylabel=f"accuracy (last {LAST} epochs)",
-           ylim=(0, 1.02), title="more independent recordings: the gap closes from below")
+    ax.set_xticks(list(runs), [f"{n}\n({n - max(1, round(n / 3))} in training)" for n in runs])
+    ax.set_xlim(4.5, 32)
+    ax.set(xlabel="recordings per class", ylabel=f"accuracy (last {LAST} epochs)",
+           ylim=(0, 1.02), title="new-recording accuracy against the number of independent recordings")
     ax.title.set_fontsize(10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
