@@ -20,8 +20,8 @@ from helpers.scenarios import case05_splits as case
 pytestmark = pytest.mark.slow
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "05_leaky_and_shuffled_splits.ipynb"
 SPOT_CHECK = "12 recordings per class"  # the fix retrained here beside the story runs
-SAMPLE = {**case.configs(), SPOT_CHECK: case.reference_configs()[SPOT_CHECK]}
-SAMPLE_CLAIMS = {"12_recordings_per_class_test_change"}
+SAMPLE = {**case.configs(), **{n: c for n, c in case.reference_configs().items() if n == SPOT_CHECK}}
+SAMPLE_CLAIMS = {f"{case.slug_claim(n)}_test_change" for n in SAMPLE if n == SPOT_CHECK}
 
 
 def _sample_view():

@@ -151,8 +151,6 @@ def fixes(scale: str = "mini") -> dict[str, SplitsConfig]:
     """What adds independent information, one change each from the post."""
     post = configs(scale)[POST]
     return {
-        # Twice the recordings, every second window: as many training windows as the post, twice the recordings.
-        "12 recordings per class": post.replace(recordings=12, stride=2),
         # Four times the recordings, every third window: 1.5 × the post's training windows.
         "24 recordings per class": post.replace(recordings=24, stride=3),
     }
@@ -189,6 +187,18 @@ BANDS: dict[str, tuple[float, float]] = {
     # a flat training curve, not the post's climbing one.
     "separate_val_accuracy": (0.0, 0.15),
     "separate_train_accuracy": (0.08, 0.35),
+    # The grid (reference only; tests/test_case05_splits.py retrains the story runs and one fix). Each change is
+    # new-recording accuracy minus the post's, same seed. The step schedule slows the fit and lowers it on every seed.
+    "learning_rate_schedule_test_change": (-0.2, -0.01),
+    # No regulariser raises new-recording accuracy by more than 0.08 on any seed (the post's seeds span ~0.08).
+    "regulariser_largest_test_gain": (-0.2, 0.08),
+    # Four times the recordings raise it on every seed, by more than the best regulariser on the same seed.
+    "24_recordings_per_class_test_change": (0.08, 0.4),
+    "more_recordings_minus_best_regulariser": (0.05, 0.5),
+    # The best measured fix: new-recording accuracy about 0.6 (each seed above 0.5), and a narrower train − val gap.
+    "most_recordings_test_accuracy": (0.5, 0.85),
+    "most_recordings_train_minus_val": (0.1, 0.45),
+    "most_recordings_gap_narrowing": (0.03, 0.5),
 }
 # The claims the story runs (configs()) measure: the tests retrain those runs here (the grid is read).
 STORY_CLAIMS = frozenset({
@@ -438,6 +448,7 @@ def measure(histories: dict[str, History]) -> dict[str, float]:
         out["most_recordings_test_accuracy"] = final(h[MOST], "test_accuracy")
         out["most_recordings_train_minus_val"] = (final(h[MOST], "train_eval_accuracy")
                                                   - final(h[MOST], "val_accuracy"))
+        out["most_recordings_gap_narrowing"] = out["post_train_minus_val"] - out["most_recordings_train_minus_val"]
     return out
 
 
@@ -578,7 +589,7 @@ def draw_grid(fig, reference_runs: list[dict[str, History]]) -> None:
 def draw_recordings(fig, reference_runs: list[dict[str, History]]) -> None:
     """New-recording accuracy against the number of recordings per class: seeds as dots with recording-level
     bootstrap bars, the mean as a line; training accuracy beside it."""
-    runs = {6: POST, 12: "12 recordings per class", 24: MOST}
+    runs = {6: POST, 24: MOST}
     ax = fig.subplots()
     for split, marker in (("train_eval", "s"), ("test", "o")):
         means = []
