@@ -136,13 +136,12 @@ def configs(scale: str = "mini") -> dict[str, SplitsConfig]:
 def regularisers(scale: str = "mini") -> dict[str, SplitsConfig]:
     """What the poster tried, one change each from the post (each trained over the seeds in the reference).
 
-    The config also takes l2, dropout_at, lstm_layers=2, augment, cnn="small" and transfer=True (a student can
-    train them with run_seeds); the reference holds the ones below (what its 2-core budget allowed).
+    The config also takes l2, lstm_units, dropout_at, lstm_layers=2, augment, cnn="small" and transfer=True
+    (a student can train them with run_seeds); the reference holds the ones below (what its budget allowed).
     """
     post = configs(scale)[POST]
     return {
         "no dropout": post.replace(dropout=0.0),
-        "LSTM 1 unit": post.replace(lstm_units=1),
         "learning-rate schedule": post.replace(lr_schedule="step"),
     }
 
@@ -190,6 +189,8 @@ BANDS: dict[str, tuple[float, float]] = {
     # The grid (reference only; tests/test_case05_splits.py retrains the story runs and one fix). Each change is
     # new-recording accuracy minus the post's, same seed. The step schedule slows the fit and lowers it on every seed.
     "learning_rate_schedule_test_change": (-0.2, -0.01),
+    # Removing all dropout moves it by less than the seeds scatter on their own, either sign.
+    "no_dropout_test_change": (-0.12, 0.08),
     # No regulariser raises new-recording accuracy by more than 0.08 on any seed (the post's seeds span ~0.08).
     "regulariser_largest_test_gain": (-0.2, 0.08),
     # Four times the recordings raise it on every seed, by more than the best regulariser on the same seed.
@@ -198,6 +199,7 @@ BANDS: dict[str, tuple[float, float]] = {
     # The best measured fix: new-recording accuracy about 0.6 (each seed above 0.5), and a narrower train − val gap.
     "most_recordings_test_accuracy": (0.5, 0.85),
     "most_recordings_train_minus_val": (0.1, 0.45),
+    "most_recordings_train_accuracy": (0.8, 0.97),  # it no longer fits every training window in 30 epochs
     "most_recordings_gap_narrowing": (0.03, 0.5),
 }
 # The claims the story runs (configs()) measure: the tests retrain those runs here (the grid is read).
@@ -448,6 +450,7 @@ def measure(histories: dict[str, History]) -> dict[str, float]:
         out["most_recordings_test_accuracy"] = final(h[MOST], "test_accuracy")
         out["most_recordings_train_minus_val"] = (final(h[MOST], "train_eval_accuracy")
                                                   - final(h[MOST], "val_accuracy"))
+        out["most_recordings_train_accuracy"] = final(h[MOST], "train_eval_accuracy")
         out["most_recordings_gap_narrowing"] = out["post_train_minus_val"] - out["most_recordings_train_minus_val"]
     return out
 
