@@ -1,31 +1,56 @@
-"""Case 05: separate shuffles, a leaky window split, the split by recording — symptoms and the doctor."""
+"""Case 05: the post's symptom on an honest split, the leak that hides it, the separate shuffle, the grid.
+
+Every claim in BANDS holds on every committed reference seed. The story runs (configs()) and one fix
+are retrained here (seed 0) and must land in their bands and in the reference seeds' spread; the
+rest of the grid (the poster's regularisers, the fixes) is read from the reference only, so the
+tests stay inside CI's time.
+"""
+
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from bands import band_suite
+from post_cells import assert_post_model_matches
 
 from helpers import doctor
 from helpers.scenarios import case05_splits as case
 
 pytestmark = pytest.mark.slow
-SEPARATE, POST, GROUPED = "X and y shuffled separately", "the post: random window split", "split by recording"
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "05_leaky_and_shuffled_splits.ipynb"
+SPOT_CHECK = "12 recordings per class"  # the fix retrained here beside the story runs
+SAMPLE = {**case.configs(), **{n: c for n, c in case.reference_configs().items() if n == SPOT_CHECK}}
+SAMPLE_CLAIMS = {f"{case.slug_claim(n)}_test_change" for n in SAMPLE if n == SPOT_CHECK}
 
 
+def _sample_view():
+    """The case, with only the claims the sample can measure: what the here-tests retrain and check."""
+    bands = {k: v for k, v in case.BANDS.items() if k in case.STORY_CLAIMS or k in SAMPLE_CLAIMS}
+    return SimpleNamespace(__name__=case.__name__, BANDS=bands, measure=case.measure,
+                           reference_configs=case.reference_configs)
+
+
+_full = band_suite(case)
+_sample = band_suite(_sample_view(), configs=SAMPLE)
+test_every_reference_seed_holds_the_claim = _full[7]  # every claim, the whole grid, on every reference seed
 (runs, measured, reference_measured, reference_claims, each_seed_measured, reference_runs, each_seed_runs,
- test_every_reference_seed_holds_the_claim, test_this_machine_holds_the_claim,
- test_this_machine_lands_in_the_reference_spread) = band_suite(case)
+ _, test_this_machine_holds_the_claim, test_this_machine_lands_in_the_reference_spread) = _sample
 
 
-def test_the_issue_thresholds(each_seed_measured):
-    measured = each_seed_measured
-    assert measured["separate_val_accuracy"] <= 0.1 + 0.05
-    # The post's network at the mini size cannot memorise shuffled labels within its epochs: both curves
-    # stay at chance, which the doctor test below asserts.
-    assert abs(measured["separate_train_minus_val"]) < 0.1
-    assert measured["post_val_minus_test"] > measured["grouped_abs_val_minus_test"]  # the leak is optimistic
-    assert measured["grouped_abs_val_minus_test"] <= 0.07
-    assert measured["post_val_sharing_frame"] > 0.9 and measured["grouped_val_sharing_frame"] == 0
-    assert measured["grouped_val_sharing_recording"] == 0
+def test_the_notebooks_post_cells_build_the_modules_network():
+    assert_post_model_matches(NOTEBOOK, case.build_model(case.configs()[case.POST]), {"case": case})
+
+
+def test_the_symptom_and_its_rivals_on_every_seed(each_seed_measured):
+    m = each_seed_measured
+    # The post's curves: training climbs far above a validation that new recordings confirm.
+    assert m["post_train_minus_val"] > m["post_abs_val_minus_test"]
+    # The leak: validation tracks training and overstates new recordings.
+    assert m["windows_val_minus_test"] > m["post_abs_val_minus_test"]
+    assert m["windows_train_minus_val"] < m["post_train_minus_val"]
+    # Separate shuffles: nothing learnt, training included (a flat curve, not the post's climbing one).
+    assert m["separate_train_accuracy"] < m["post_train_accuracy"] - 0.3
 
 
 def test_windows_share_frames_as_the_stride_says():
@@ -43,10 +68,12 @@ def test_split_by_recording_keeps_recordings_whole_and_every_class_in_val():
     assert not set(d["recording_val"]) & set(d["recording_train"])
     assert set(np.unique(d["y_val"])) == set(range(10))
     assert case.overlap(d) == {"frame": 0.0, "recording": 0.0}
+    assert len(np.unique(d["recording_test"])) == 10 * case.TEST_RECORDINGS
 
 
 def test_separate_shuffle_breaks_pairs_but_keeps_the_label_histogram():
-    joint, separate = case.load_data(case.SplitsConfig()), case.load_data(case.SplitsConfig(shuffle="separate"))
+    joint = case.load_data(case.SplitsConfig(split="window"))
+    separate = case.load_data(case.SplitsConfig(split="window", shuffle="separate"))
     assert np.array_equal(joint["x_train"], separate["x_train"])
     both = np.concatenate
     assert np.array_equal(np.bincount(both([joint["y_train"], joint["y_val"]])),
@@ -54,23 +81,23 @@ def test_separate_shuffle_breaks_pairs_but_keeps_the_label_histogram():
     assert np.mean(joint["y_train"] == separate["y_train"]) < 0.25
 
 
-def test_doctor_probes_the_split_and_the_chance_level(each_seed_runs):
-    for config, flagged in ((case.SplitsConfig(), True), (case.SplitsConfig(split="recording"), False)):
+def test_recording_bootstrap_is_wider_than_a_window_count_suggests():
+    rec = np.repeat(np.arange(40), 8)
+    label = np.zeros(len(rec), dtype="int16")
+    predicted = np.where(np.repeat(np.arange(40) % 2, 8) == 1, 0, 1).astype("int16")  # whole recordings right/wrong
+    h = case.History(metrics={"x": [0.0]}, arrays={"test_recording": rec, "test_label": label,
+                                                   "test_predicted": predicted})
+    low, high = case.recording_bootstrap(h)
+    assert low < 0.5 < high
+    assert high - low > 2 * 1.645 * np.sqrt(0.25 / len(rec))  # wider than a binomial bar over 320 "independent" windows
+
+
+def test_doctor_probes_the_split():
+    for config, flagged in ((case.SplitsConfig(split="window"), True), (case.SplitsConfig(), False)):
         d = case.load_data(config)
         found = doctor.codes(doctor.probe_split(train_groups=list(d["recording_train"]),
                                                 val_groups=list(d["recording_val"])))
         assert ("SPLIT_OVERLAP" in found) is flagged
-        near = doctor.codes(doctor.probe_split(d["x_train"][:, 1, ..., 0], d["x_val"][:, 1, ..., 0]))
-        assert ("SPLIT_OVERLAP" in near) is flagged
-
-    def codes(name):
-        h = each_seed_runs[name]
-        return doctor.codes(doctor.diagnose_history(h, n_classes=10, val_size=h.info["n_val"]), at_least="warn")
-
-    # The post's network cannot even fit shuffled labels in 20 mini epochs: both curves at chance, not overfitting.
-    assert "NOTHING_LEARNT" in codes(SEPARATE) and "OVERFITTING" not in codes(SEPARATE)
-    for name in (POST, GROUPED):
-        assert not {"VAL_AT_CHANCE", "NOTHING_LEARNT"} & set(codes(name))
 
 
 def test_bad_knobs_name_the_allowed_values():
@@ -78,19 +105,33 @@ def test_bad_knobs_name_the_allowed_values():
         case.SplitsConfig(stride=5)
     with pytest.raises(ValueError, match=r"split='frame' .*'window', 'recording'"):
         case.SplitsConfig(split="frame")
+    with pytest.raises(ValueError, match=r"lstm_units=32 .*1, 2, 4, 8, 16"):
+        case.SplitsConfig(lstm_units=32)
+    with pytest.raises(ValueError, match=r"l2=0.1 .*0.0, 0.001, 0.007, 0.05"):
+        case.SplitsConfig(l2=0.1)
+
+
+def test_regularisers_change_what_they_name():
+    post = case.configs()[case.POST]
+    assert post.rates() == case.POSTED_RATES
+    assert case.SplitsConfig(dropout_at="head only").rates() == (0, 0, 0, 0.15)
+    assert case.SplitsConfig(dropout=0.0).rates() == (0, 0, 0, 0)
+    lstm = [layer for layer in case.build_model(post.replace(lstm_layers=2)).layers if "LSTM" in type(layer).__name__]
+    assert len(lstm) == 2 and lstm[0].return_sequences
+    assert case.step_schedule(0, 1e-3, 30) == 1e-3 and case.step_schedule(29, 1e-3, 30) < 1e-3 / 4
 
 
 def test_panel_redraws_from_cache(runs):
     from helpers.widgets import FixPanel
 
     panel = FixPanel(case.knobs(), case.make_config, case.draw_panel)
-    assert panel.last_was_cached and panel.config == case.configs()[POST]
-    panel.controls["split"].value = "recording"
-    assert panel.last_was_cached and panel.config.split == "recording"
+    assert panel.last_was_cached and panel.config == case.configs()[case.POST]
+    panel.controls["split"].value = "window"
+    assert panel.last_was_cached and panel.config.split == "window"
 
 
 def test_forum_scale_has_the_posts_shape():
-    config = case.configs("forum")[POST]
+    config = case.configs("forum")[case.POST]
     s = config.sizes
     samples = s["classes"] * config.recordings * (s["frames"] - 2)
     assert s["classes"] == 30 and abs(samples - (6780 + 1484)) < 100
