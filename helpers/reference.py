@@ -115,6 +115,29 @@ def load(case_key: str) -> list[dict[str, History]]:
             for seed in info["seeds"]]
 
 
+def stored_run(config: RunConfig) -> History | None:
+    """The committed reference's History for exactly ``config`` (class, fields and seed), or None.
+
+    The panels show a stored run instead of training it again: the same standard as every reference figure
+    (a run is current when its fields match, ``stale_runs``). Tests never use this: they retrain.
+    """
+    wanted, name = _fields(config), type(config).__name__
+    for meta_path in sorted(REFERENCE_DIR.glob("*/meta.json")):
+        try:
+            info = json.loads(meta_path.read_text())
+        except (OSError, ValueError):
+            continue  # a damaged reference is skipped, never fatal
+        if config.seed not in info.get("seeds", ()):
+            continue
+        for run_info in info.get("runs", {}).values():
+            if run_info.get("class") == name and run_info.get("fields") == wanted:
+                try:
+                    return History.load(meta_path.parent / run_info["folder"] / f"seed{config.seed}")
+                except (OSError, ValueError, KeyError):
+                    return None
+    return None
+
+
 def measured_per_seed(case_key: str, case: ModuleType | None = None) -> list[dict[str, float]]:
     """The case's ``measure`` on each reference seed's runs, in seed order."""
     case = case or load_case(case_key)

@@ -1,9 +1,11 @@
+import json
 import time
 
 import numpy as np
 import pytest
 import toy
 
+from helpers import runs
 from helpers.curves import plot_curves
 from helpers.widgets import Choice, FixPanel, Slider, Toggle
 
@@ -127,3 +129,29 @@ def test_run_reports_each_epoch_to_live_only_when_training(tmp_cache):
     assert seen == [1, 2, 3, 4]
     run(toy.ToyConfig(epochs=4), live=lambda h: seen.append(h.n_epochs))
     assert seen == [1, 2, 3, 4]  # cached: nothing trains, nothing to report
+
+
+def test_a_committed_reference_run_is_shown_not_retrained(tmp_cache, tmp_path, monkeypatch):
+    from helpers import reference
+    from helpers.runs import run
+
+    stored = run(toy.ToyConfig(rate=0.3))
+    stored.save(tmp_path / "ref" / "toy" / "rate-0-3" / "seed0")
+    meta = {"seeds": [0], "runs": {"rate 0.3": {"folder": "rate-0-3", "class": "ToyConfig",
+                                                "fields": reference._fields(toy.ToyConfig(rate=0.3))}}}
+    (tmp_path / "ref" / "toy" / "meta.json").write_text(json.dumps(meta))
+    (tmp_path / "ref" / "broken").mkdir()
+    (tmp_path / "ref" / "broken" / "meta.json").write_text("{not json")  # skipped, never fatal
+    monkeypatch.setattr(reference, "REFERENCE_DIR", tmp_path / "ref")
+    monkeypatch.setenv("GAP_CLINIC_CACHE", str(tmp_path / "empty-cache"))
+    runs.forget_memory()
+    assert reference.stored_run(toy.ToyConfig(rate=0.3)) == stored
+    assert reference.stored_run(toy.ToyConfig(rate=0.3, seed=1)) is None  # a seed the reference lacks
+    assert reference.stored_run(toy.ToyConfig(rate=0.4)) is None
+    panel = make_panel()  # draws its default (rate 0.5), trained
+    toy.CALLS["n"] = 0
+    panel.set(rate=0.3)
+    assert toy.CALLS["n"] == 0 and panel.last_was_cached
+    assert "committed reference" in panel.status.value
+    panel.set(rate=0.4)
+    assert toy.CALLS["n"] == 1 and not panel.last_was_cached
