@@ -165,3 +165,9 @@ def test_each_patient_draws_and_prints_its_numbers(patient):
     plt.close(fig)
     rows = clinic.table(patient.id).splitlines()
     assert len(rows) == len(clinic.Log(patient).epochs) + 1
+
+
+def test_every_log_patient_says_where_its_log_comes_from():
+    origins = set(clinic.SOURCES) | set(clinic.COPIED) | set(clinic.KERAS_LOGS) | set(clinic.KEPT)
+    assert {p.id for p in clinic.PATIENTS} <= origins
+    assert not set(clinic.KEPT) & set(clinic.SOURCES)  # a kept log is never re-exported over
