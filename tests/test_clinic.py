@@ -171,3 +171,18 @@ def test_every_log_patient_says_where_its_log_comes_from():
     origins = set(clinic.SOURCES) | set(clinic.COPIED) | set(clinic.KERAS_LOGS) | set(clinic.KEPT)
     assert {p.id for p in clinic.PATIENTS} <= origins
     assert not set(clinic.KEPT) & set(clinic.SOURCES)  # a kept log is never re-exported over
+
+
+def test_notebook_answers_are_the_patients_own_data():
+    import json
+    from pathlib import Path
+
+    cells = json.loads((Path(__file__).parents[1] / "notebooks" / "06_clinic.ipynb").read_text())["cells"]
+    answers = {}
+    for cell in cells:
+        text = "".join(cell["source"])
+        if cell["cell_type"] == "markdown" and text.startswith("<details><summary>An answer for patient "):
+            answers[text.split("patient ")[1][0]] = text
+    assert set(answers) == set(clinic.EXAMPLE_EVIDENCE)
+    for pid, text in answers.items():
+        assert text == clinic.answer_markdown(pid), f"patient {pid}: run the answers' rewrite after a patient changes"

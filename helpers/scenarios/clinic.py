@@ -957,6 +957,18 @@ def solution(patient_id: str) -> str:
     return "\n".join(lines)
 
 
+def answer_markdown(patient_id: str) -> str:
+    """Notebook 06's collapsed answer for a log patient, written from the patient's own data (never by hand)."""
+    p = BY_ID[check_id(patient_id)]
+    diagnosis, evidence = EXAMPLE_EVIDENCE[p.id]
+    shown = ("{" + ", ".join(f'"{c}"' for c in sorted(diagnosis)) + "}" if isinstance(diagnosis, set | frozenset)
+             else str(diagnosis))
+    cited = ", ".join(f'"{k}": {v!r}' for k, v in evidence.items())
+    return (f"<details><summary>An answer for patient {p.id} (open once you have answered)</summary>\n\n"
+            f"`check_answer(\"{p.id}\", diagnosis={shown}, evidence={{{cited}}})`\n\n"
+            f"What it was: {p.story}. Source: {p.source}.\n</details>")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.scenarios.clinic")
     parser.add_argument("--write", action="store_true", help="re-export every patient's log to data/clinic/")
