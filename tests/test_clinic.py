@@ -185,4 +185,4 @@ def test_notebook_answers_are_the_patients_own_data():
             answers[text.split("patient ")[1][0]] = text
     assert set(answers) == set(clinic.EXAMPLE_EVIDENCE)
     for pid, text in answers.items():
-        assert text == clinic.answer_markdown(pid), f"patient {pid}: run the answers' rewrite after a patient changes"
+        assert text == clinic.answer_markdown(pid), f"patient {pid}: python -m helpers.scenarios.clinic --answers"

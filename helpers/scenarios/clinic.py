@@ -969,10 +969,23 @@ def answer_markdown(patient_id: str) -> str:
             f"What it was: {p.story}. Source: {p.source}.\n</details>")
 
 
+def write_answers(notebook: Path = Path(__file__).resolve().parents[2] / "notebooks" / "06_clinic.ipynb") -> None:
+    """Rewrite notebook 06's collapsed answers from the patients' data (after a patient or its log changes)."""
+    nb = json.loads(notebook.read_text())
+    for cell in nb["cells"]:
+        text = "".join(cell["source"])
+        if cell["cell_type"] == "markdown" and text.startswith("<details><summary>An answer for patient "):
+            cell["source"] = answer_markdown(text.split("patient ")[1][0]).splitlines(keepends=True)
+    notebook.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.scenarios.clinic")
     parser.add_argument("--write", action="store_true", help="re-export every patient's log to data/clinic/")
+    parser.add_argument("--answers", action="store_true", help="rewrite notebook 06's answers from the patients")
     args = parser.parse_args(argv)
+    if args.answers:
+        write_answers()
     if args.write:
         for path in write_all():
             print(path)
