@@ -969,7 +969,10 @@ def answer_markdown(patient_id: str) -> str:
             f"What it was: {p.story}. Source: {p.source}.\n</details>")
 
 
-def write_answers(notebook: Path = Path(__file__).resolve().parents[2] / "notebooks" / "06_clinic.ipynb") -> None:
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "06_clinic.ipynb"
+
+
+def write_answers(notebook: Path = NOTEBOOK) -> None:
     """Rewrite notebook 06's collapsed answers from the patients' data (after a patient or its log changes)."""
     nb = json.loads(notebook.read_text())
     for cell in nb["cells"]:
