@@ -116,7 +116,7 @@ def test_the_lstm_sees_a_sequence_of_length_one_and_only_adds_parameters():
 def test_forum_scale_has_the_posts_shape():
     import torch
 
-    config = case.configs("forum")[case.POSTED_NET]
+    config = case.PostedNetConfig(scale="forum")
     model = case.build_model(config)
     assert model.flc.in_features == 8 * 16 * 32 and model.flc.out_features == 1024  # the post's Linear(4096, 1024)
     assert model.blstm.hidden_size == 9 and model.blstm.num_layers == 2 and model.blstm.bidirectional
@@ -193,11 +193,11 @@ def test_the_notebooks_post_cell_builds_the_posted_network():
     import torch
 
     torch.manual_seed(0)
-    assert_post_model_matches(NOTEBOOK, case.build_model(case.configs()[case.POSTED_NET]), {})
+    assert_post_model_matches(NOTEBOOK, case.build_model(case.PostedNetConfig()), {})
 
 
 def test_the_posted_network_keeps_the_posts_layers():
-    model = case.build_model(case.configs()[case.POSTED_NET])
+    model = case.build_model(case.PostedNetConfig())
     conv3 = model.layer3[0]
     assert conv3.out_channels == 8 and conv3.kernel_size == (2, 2) and conv3.padding == (1, 1)
     assert model.flc.in_features == 8 * 2 * 2 and model.flc.out_features == 1024

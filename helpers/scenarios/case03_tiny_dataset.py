@@ -568,7 +568,7 @@ def plot_seeds(ax, histories: list[History], title: str = "", *, live: History |
     ax.set_ylabel("accuracy")
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="center right")
+    ax.legend(fontsize=7, loc="center left")
 
 
 def draw_story(fig, per_seed: list[dict[str, History]], names: tuple[str, ...] = (POSTED_NET, NO_DROPOUT, TRUNK),
@@ -585,7 +585,7 @@ def draw_story(fig, per_seed: list[dict[str, History]], names: tuple[str, ...] =
         train = np.mean([h.final("train_eval_accuracy", LAST) for h in runs])
         val = np.mean([h.final("val_accuracy", LAST) for h in runs])
         ax.annotate(f"last {LAST} epochs, mean of seeds:\ntrain {train:.2f}, val {val:.2f}",
-                    xy=(runs[0].n_epochs, train), xytext=(0.55, 0.55), textcoords="axes fraction", fontsize=7.5,
+                    xy=(runs[0].n_epochs, train), xytext=(0.72, 0.6), textcoords="axes fraction", fontsize=7.5,
                     ha="center", arrowprops={"arrowstyle": "->", "color": "0.3"},
                     bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
 
