@@ -2,27 +2,37 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from bands import band_suite
+from post_cells import assert_post_model_matches
 
 from helpers import doctor
 from helpers.datasets import glyph_images
-from helpers.runs import History
+from helpers.runs import History, run
 from helpers.scenarios import case03_tiny_dataset as case
 
 pytestmark = pytest.mark.slow
-POST, TRUNK = "the post (BiLSTM head)", "LSTM removed"
+STALLED, TRUNK = case.STALLED, case.TRUNK
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_tiny_dataset.ipynb"
 
-(runs, measured, reference_measured, reference_claims, each_seed_measured, reference_runs, each_seed_runs,
+(_all_runs, measured, reference_measured, reference_claims, each_seed_measured, reference_runs, each_seed_runs,
  test_every_reference_seed_holds_the_claim, test_this_machine_holds_the_claim,
  test_this_machine_lands_in_the_reference_spread) = band_suite(case)
 
 
+@pytest.fixture(scope="module")
+def runs(reference_runs):
+    """Seed 0 of the story runs (configs()) retrained here; the rest of seed 0 (the learning curve, all three fixes,
+    the stalled BiLSTM head) read from the committed reference: a sample, so the suite's training time stays."""
+    return {**reference_runs[0], **{name: run(config) for name, config in case.configs().items()}}
+
+
 def test_the_issue_thresholds(each_seed_measured):
     measured = each_seed_measured
-    # 1. Memorisation at n = 630 (on the trunk: the post's BiLSTM head does not train here, see the notebook).
+    # 1. Memorisation at n = 630 (on the trunk with layer 3 widened and the LSTM removed).
     assert measured["trunk_train_accuracy"] >= 0.95
     assert measured["trunk_train_minus_val"] >= 0.4  # validation 0.18–0.49 over seeds: far below training
     # 2. More data: from 630 to 5 040 images validation climbs by ≥ 0.3 and the largest n generalises.
@@ -106,7 +116,7 @@ def test_the_lstm_sees_a_sequence_of_length_one_and_only_adds_parameters():
 def test_forum_scale_has_the_posts_shape():
     import torch
 
-    config = case.configs("forum")[POST]
+    config = case.PostedNetConfig(scale="forum")
     model = case.build_model(config)
     assert model.flc.in_features == 8 * 16 * 32 and model.flc.out_features == 1024  # the post's Linear(4096, 1024)
     assert model.blstm.hidden_size == 9 and model.blstm.num_layers == 2 and model.blstm.bidirectional
@@ -142,7 +152,7 @@ def test_doctor_reads_the_runs(each_seed_runs):
     def codes(name):
         return doctor.codes(findings(name), at_least="warn")
 
-    assert "NOTHING_LEARNT" in codes(POST)  # the BiLSTM head: not overfitting, not learning at all
+    assert "NOTHING_LEARNT" in codes(STALLED)  # the BiLSTM head: not overfitting, not learning at all
     # The memorising trunk: validation loss turns up (seed 0), or validation still creeps up while the gap to
     # training keeps widening (seeds 1, 2): either way the doctor names it, and never as nothing learnt.
     gap = next(f for f in findings(TRUNK) if f.code == "GAP").evidence
@@ -177,3 +187,38 @@ def test_the_case_never_imports_tensorflow():
     code = ("import sys; from helpers.scenarios import case03_tiny_dataset as c; from helpers import widgets, doctor;"
             "c.train(c.TinyDataConfig(n_train=315, epochs=1)); assert 'tensorflow' not in sys.modules, 'tf'")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+
+
+def test_the_notebooks_post_cell_builds_the_posted_network():
+    import torch
+
+    torch.manual_seed(0)
+    assert_post_model_matches(NOTEBOOK, case.build_model(case.PostedNetConfig()), {})
+
+
+def test_the_posted_network_keeps_the_posts_layers():
+    model = case.build_model(case.PostedNetConfig())
+    conv3 = model.layer3[0]
+    assert conv3.out_channels == 8 and conv3.kernel_size == (2, 2) and conv3.padding == (1, 1)
+    assert model.flc.in_features == 8 * 2 * 2 and model.flc.out_features == 1024
+    assert model.blstm.hidden_size == 9 and model.blstm.num_layers == 2 and model.blstm.bidirectional
+    assert (model.flc2.in_features, model.flc2.out_features) == (18, 9)
+
+
+def test_the_related_task_shares_no_glyph_and_no_image_with_the_task():
+    from helpers.datasets import glyph_shapes
+
+    task, related = glyph_shapes(case.N_CLASSES), glyph_shapes(case.PRETRAIN_CLASSES)
+    distance = np.abs(task[:, None] - related[None]).max(axis=(2, 3))
+    mirrored = np.abs(task[:, None] - related[None, :, :, ::-1]).max(axis=(2, 3))
+    assert min(distance.min(), mirrored.min()) > 0.5  # no glyph of the task (or its mirror) is in the related task
+    config = case.TransferConfig(pretrain_images=1260)
+    x_pre, y_pre = case.pretrain_data(config)
+    d = case.load_data(config)
+    assert len(x_pre) == 1260 and set(np.unique(y_pre)) == set(range(case.PRETRAIN_CLASSES))
+    pool = np.concatenate([d["x_train"], d["x_val"], d["x_test"]]).reshape(-1, 3 * 16 * 16)
+    assert not (x_pre[:200].reshape(200, 1, -1) == pool[None]).all(axis=2).any()
+    with pytest.raises(ValueError, match="pretrain_images"):
+        case.TransferConfig(pretrain_images=100)
+    with pytest.raises(ValueError, match="head"):
+        case.TransferConfig(head="lstm")
