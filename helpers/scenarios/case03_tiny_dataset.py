@@ -212,7 +212,7 @@ BANDS: dict[str, tuple[float, float]] = {
     # (mean |difference| over the last third; its sign differs between machines, so only its size is claimed).
     "no_eval_val_change": (0.01, 0.3),
     "best_fix_no_eval_val_change": (0.01, 0.3),
-    # The learning curve, same updates per point: from 630 to 5 040 images validation climbs to meet training.
+    # The learning curve, same updates per point: from 630 to 5 040 images validation rises, training falls to it.
     # (Its steps are not monotone on every seed: 1 260 → 2 520 fell by 0.12 on one.)
     # Every point has the same number of updates (epochs_for), so 5 040 images get 8 epochs, and validation is
     # still climbing there (its last 3 epochs average below its final one); the gain over 630 holds on every seed.
@@ -645,7 +645,7 @@ def draw_learning_curve(ax, curve: dict[int, History] | list[dict[int, History]]
     ax.grid(alpha=0.3)
     spread = (f"\nmean of {len(curves)} seeds; thick bars: their range; thin: ±1 s.e. of 90 images"
               if len(curves) > 1 else "")
-    ax.set_title("the same model and number of updates, more images: validation climbs to meet training"
+    ax.set_title("the same model and number of updates, more images: validation rises, training falls to meet it"
                  + spread, fontsize=9)
     ax.legend(fontsize=8, loc="center right")
 
