@@ -38,7 +38,7 @@ LR = 1e-3  # Adam's default, as a beginner leaves it
 MAX_SHIFT = 1  # augmentation: pixels each way (more slows fitting past the epoch budget)
 SATURATED = 3.0  # |gate pre-activation| beyond which sigmoid/tanh pass < 5 % / 1 % of a gradient
 EPOCHS = 60  # enough for the post's model to memorise 630 images through Dropout 0.25
-SAMPLE_BUDGET = 630 * EPOCHS  # sample visits of the n = 630 run; larger sets get the same (at least 15 epochs)
+SAMPLE_BUDGET = 630 * EPOCHS  # sample visits of the n = 630 run; larger sets get the same
 WEIGHT_DECAY = 1.0  # AdamW's decoupled decay: lr × 1.0 shrinks every weight by 0.1 % a step
 PATIENCE = 5  # early stopping on val loss, as the post did
 FIXES = ("smaller model", "augmentation", "weight decay")  # each on its own, on the LSTM-free network
@@ -46,12 +46,9 @@ BEST = "smaller model + weight decay"
 
 
 def epochs_for(n_train: int) -> int:
-    """Epochs for a training-set size: as many sample visits as EPOCHS epochs of 630, at least 15.
-
-    Not yet a like-for-like curve: 5 040 images get 15 epochs, twice the updates of the other points
-    (round(SAMPLE_BUDGET / 5040) = 8 would match them; its reference was not retrained in time).
-    """
-    return max(15, round(SAMPLE_BUDGET / n_train))
+    """Epochs for a training-set size: as many sample visits as EPOCHS epochs of 630 (8 epochs of 5 040 are
+    1 264 updates of 32 against 1 200: within 6 %), so every point of the learning curve trains as much."""
+    return round(SAMPLE_BUDGET / n_train)
 
 
 @dataclass(frozen=True)
@@ -162,11 +159,12 @@ def configs(scale: str = "mini") -> dict[str, TinyDataConfig]:
 
 
 def configs_with_extras(scale: str = "mini") -> dict[str, TinyDataConfig]:
-    """configs() plus all three fixes at once (augmentation's cost in a fixed epoch budget) and the BiLSTM head
-    on the widened layer 3 (it stalls at chance: the notebook shows why)."""
+    """configs() plus all three fixes at once (augmentation's cost in a fixed epoch budget), the BiLSTM head
+    on the widened layer 3 (it stalls at chance: the notebook shows why) and transfer from other glyphs."""
     runs = configs(scale)
     runs["all three fixes"] = runs["smaller model + weight decay"].replace(augment=True)
     runs[STALLED] = TinyDataConfig(scale=scale)
+    runs[TRANSFER] = TransferConfig(scale=scale)
     return runs
 
 
@@ -214,11 +212,13 @@ BANDS: dict[str, tuple[float, float]] = {
     # (mean |difference| over the last third; its sign differs between machines, so only its size is claimed).
     "no_eval_val_change": (0.01, 0.3),
     "best_fix_no_eval_val_change": (0.01, 0.3),
-    # The learning curve, same updates per point: from 630 to 5 040 images validation climbs to meet training.
+    # The learning curve, same updates per point: from 630 to 5 040 images validation rises, training falls to it.
     # (Its steps are not monotone on every seed: 1 260 → 2 520 fell by 0.12 on one.)
-    "largest_n_val_accuracy": (0.8, 1.0),
+    # Every point has the same number of updates (epochs_for), so 5 040 images get 8 epochs, and validation is
+    # still climbing there (its last 3 epochs average below its final one); the gain over 630 holds on every seed.
+    "largest_n_val_accuracy": (0.45, 0.9),
     "largest_n_train_minus_val": (-0.05, 0.08),  # training comes down to meet validation
-    "learning_curve_total_gain": (0.3, 0.9),  # val at 5 040 minus val at 630
+    "learning_curve_total_gain": (0.12, 0.6),  # val at 5 040 minus val at 630
     # Fixes at n = 630, each against the LSTM-free network (gains in accuracy on 90 images).
     "smaller_model_val_gain": (0.1, 0.6),
     "smaller_model_test_gain": (0.1, 0.55),
@@ -233,6 +233,13 @@ BANDS: dict[str, tuple[float, float]] = {
     "best_fix_minus_best_single_val": (0.05, 0.7),  # together better than the better of the two alone
     "all_three_minus_best_val": (-0.35, -0.02),  # adding augmentation costs within 60 epochs
     # Early stopping with the post's patience 5 on val loss keeps an epoch from before anything was learnt.
+    # Transfer from 18 other glyphs (4 epochs of pre-training, then 30 of fine-tuning on the 630): it helps on
+    # every seed, by far less than the smaller model + weight decay, though the pre-training itself barely leaves
+    # its chance level (1/18) in 4 epochs; a gap to training remains.
+    "transfer_val_gain": (0.0, 0.5),
+    "transfer_test_gain": (0.0, 0.5),
+    "transfer_pretrain_accuracy": (0.056, 0.4),
+    "transfer_train_minus_val": (0.08, 0.7),
     "early_stopping_val_gain": (-0.4, 0.02),
     "early_stopping_test_gain": (-0.4, 0.02),
     "trunk_early_stop_kept_epoch": (1, 8),
@@ -638,7 +645,7 @@ def draw_learning_curve(ax, curve: dict[int, History] | list[dict[int, History]]
     ax.grid(alpha=0.3)
     spread = (f"\nmean of {len(curves)} seeds; thick bars: their range; thin: ±1 s.e. of 90 images"
               if len(curves) > 1 else "")
-    ax.set_title("the same model and number of updates, more images: validation climbs to meet training"
+    ax.set_title("the same model and number of updates, more images: validation rises, training falls to meet it"
                  + spread, fontsize=9)
     ax.legend(fontsize=8, loc="center right")
 
