@@ -133,8 +133,8 @@ def robust_section(junit: Path) -> list[str]:
     per_file = Counter(c.get("classname", "").rsplit(".", 1)[-1] for c in cases)
     lines = [ROBUST_TITLE, "",
              f"Run on {dt.date.today().isoformat()} ({platform.node()}, {os.cpu_count()} cores) with "
-             "`GAP_CLINIC_THREADS=1 TF_ENABLE_ONEDNN_OPTS=0`: every reference run retrained as another machine "
-             "would, each claim held to its band and to the reference seeds' prediction interval.", "",
+             "`GAP_CLINIC_THREADS=1 TF_ENABLE_ONEDNN_OPTS=0`: seed 0 of every case's configs() retrained as "
+             "another machine would, each claim held to its band and to the reference seeds' prediction interval.", "",
              f"**{len(cases) - len(failed)} of {len(cases)} checks pass** in {float(suite.get('time', 0)):.0f} s "
              f"({', '.join(f'{k}: {v}' for k, v in sorted(per_file.items()))}).", ""]
     lines += [f"- fails: `{name}`" for name in failed] + ([""] if failed else [])
