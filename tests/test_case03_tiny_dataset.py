@@ -25,13 +25,22 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_tiny_dataset.
 
 @pytest.fixture(scope="module")
 def runs(reference_runs):
-    """Seed 0 of the story runs (configs()) retrained here; the rest of seed 0 (the learning curve, all three fixes,
-    the stalled BiLSTM head) read from the committed reference: a sample, so the suite's training time stays."""
-    return {**reference_runs[0], **{name: run(config) for name, config in case.configs().items()}}
+    """Seed 0 of the story runs (configs()) and of the posted network without Dropout (the post's symptom) retrained
+    here; the rest of seed 0 (the learning curve, all three fixes, the stalled BiLSTM head, the posted network with
+    Dropout) read from the committed reference: a sample, so the suite's training time stays."""
+    retrained = {**case.configs(), case.NO_DROPOUT: case.configs_with_extras()[case.NO_DROPOUT]}
+    return {**reference_runs[0], **{name: run(config) for name, config in retrained.items()}}
 
 
 def test_the_issue_thresholds(each_seed_measured):
     measured = each_seed_measured
+    # 0. The posted network with one change (Dropout removed) shows the post's symptom: training at the post's 98-100 %
+    # at some epoch of its last 50, validation and test at its 15-20 % (within 90 images' noise); as posted, with
+    # Dropout, it does not memorise: training stays below 0.8 and no gap like the post's opens.
+    assert measured["no_dropout_peak_train_accuracy"] >= 0.9
+    assert measured["no_dropout_val_accuracy"] <= 0.3 and measured["no_dropout_test_accuracy"] <= 0.35
+    assert measured["posted_peak_train_accuracy"] < 0.8
+    assert measured["no_dropout_train_minus_val"] > measured["posted_train_minus_val"] + 0.3
     # 1. Memorisation at n = 630 (on the trunk with layer 3 widened and the LSTM removed).
     assert measured["trunk_train_accuracy"] >= 0.95
     assert measured["trunk_train_minus_val"] >= 0.4  # validation 0.18–0.49 over seeds: far below training
