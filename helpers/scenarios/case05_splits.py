@@ -173,16 +173,24 @@ LONGER_EPOCHS = 60
 POST_LONGER = f"the post, {LONGER_EPOCHS} epochs"
 
 
+AUGMENTED_LONGER = f"augmentation, {LONGER_EPOCHS} epochs"
+RECORDINGS_LONGER = f"24 recordings per class, {LONGER_EPOCHS} epochs"
+BEST = f"24 recordings per class + augmentation, {LONGER_EPOCHS} epochs"  # the best measured fix
+
+
 def longer(scale: str = "mini") -> dict[str, SplitsConfig]:
-    """The two fixes that had not finished fitting their training windows in 30 epochs, given twice as long, beside
-    the post given as long (the fair baseline: the same epochs, one change)."""
+    """The fixes given twice the epochs (augmentation, the smaller CNN and 24 recordings had not finished fitting
+    their training windows in 30), beside the post given as long: the fair baseline, one change at a time."""
     fixed = fixes(scale)
     return {POST_LONGER: configs(scale)[POST].replace(epochs=LONGER_EPOCHS),
-            f"augmentation, {LONGER_EPOCHS} epochs": fixed["augmentation (shift, lighting)"].replace(
-                epochs=LONGER_EPOCHS),
+            AUGMENTED_LONGER: fixed["augmentation (shift, lighting)"].replace(epochs=LONGER_EPOCHS),
             f"smaller per-frame CNN, {LONGER_EPOCHS} epochs": fixed["smaller per-frame CNN"].replace(
-                epochs=LONGER_EPOCHS)}
-MOST = "24 recordings per class"  # the fix that moves new-recording accuracy most
+                epochs=LONGER_EPOCHS),
+            RECORDINGS_LONGER: fixed["24 recordings per class"].replace(epochs=LONGER_EPOCHS),
+            BEST: fixed["24 recordings per class"].replace(augment=True, epochs=LONGER_EPOCHS)}
+
+
+MOST = "24 recordings per class"  # the fix that moves new-recording accuracy most in 30 epochs
 
 
 def reference_configs(scale: str = "mini") -> dict[str, SplitsConfig]:
@@ -221,14 +229,42 @@ BANDS: dict[str, tuple[float, float]] = {
     # One LSTM unit (the poster's lower end) is too few here: training itself stalls, and new recordings drop.
     "lstm_1_unit_train_accuracy": (0.1, 0.5),
     "lstm_1_unit_test_change": (-0.45, -0.05),
-    # No regulariser raises new-recording accuracy by more than 0.08 on any seed (the post's seeds span ~0.08).
-    "regulariser_largest_test_gain": (-0.2, 0.08),
+    # No regulariser of the twelve raises new-recording accuracy by more than the post's own seeds scatter (they span
+    # ~0.08) on any seed; the largest gain of the twelve is a few points.
+    "regulariser_largest_test_gain": (-0.1, 0.12),
+    # The one above the post on every seed: the posted dropout on the frames only (none in the head), by a few points.
+    "dropout_on_the_frames_only_test_change": (0.0, 0.12),
+    # Lower on every seed: fewer units, a second LSTM, strong L2 (and the schedule, above).
+    "lstm_4_units_test_change": (-0.3, 0.0),
+    "two_lstm_layers_test_change": (-0.3, 0.0),
+    "l2_0_05_test_change": (-0.15, 0.0),
+    # In 30 epochs none of the three changes that add no recording helps; augmentation and the smaller CNN have not
+    # fitted their training windows (the post: 0.99), and the smaller CNN lowers it on every seed.
+    "no_new_recording_largest_test_gain": (-0.15, 0.08),
+    "augmentation_shift_lighting_train_accuracy": (0.6, 0.93),
+    "smaller_per_frame_cnn_train_accuracy": (0.5, 0.93),
+    "smaller_per_frame_cnn_test_change": (-0.3, -0.03),
+    "more_recordings_minus_best_no_new_recording": (0.05, 0.5),
+    # Given 60 epochs (against the post given 60: it gains a few points itself, training at 1.0), augmentation helps on
+    # every seed, the smaller CNN still lowers it, 24 recordings gain far more than at 30 epochs, and with augmentation
+    # they reach about 0.8 on new recordings on every seed (the best measured), with a small train - val gap. Whether
+    # augmentation adds to 24 recordings is not settled: positive on average, not on every seed.
+    "post_longer_test_change": (0.0, 0.15),
+    "augmentation_60_epochs_test_change": (0.0, 0.3),
+    "augmentation_60_epochs_train_accuracy": (0.93, 1.0),
+    "smaller_per_frame_cnn_60_epochs_test_change": (-0.3, -0.02),
+    "24_recordings_per_class_60_epochs_test_change": (0.15, 0.5),
+    "best_test_accuracy": (0.7, 0.95),
+    "best_train_minus_val": (0.0, 0.3),
+    "best_minus_recordings_alone": (-0.1, 0.2),
+    "best_minus_augmentation_alone": (0.1, 0.5),
     # Four times the recordings raise it on every seed, by more than the best regulariser on the same seed.
     "24_recordings_per_class_test_change": (0.08, 0.4),
     # Twice the recordings at the same number of training windows: higher on average, not on every seed
     "12_recordings_per_class_test_change": (-0.08, 0.2),
     "more_recordings_minus_best_regulariser": (0.05, 0.5),
-    # The best measured fix: new-recording accuracy about 0.6 (each seed above 0.5), and a narrower train − val gap.
+    # 24 recordings per class in 30 epochs: new-recording accuracy about 0.6 (each seed above 0.5), and a narrower
+    # train − val gap (it is not yet fitted: 60 epochs, below, do better).
     "most_recordings_test_accuracy": (0.5, 0.85),
     "most_recordings_train_minus_val": (0.1, 0.45),
     "most_recordings_train_accuracy": (0.8, 0.97),  # it no longer fits every training window in 30 epochs
@@ -491,6 +527,13 @@ def measure(histories: dict[str, History]) -> dict[str, float]:
         for name in list(longer())[1:]:
             out[f"{slug_claim(name)}_test_change"] = final(h[name], "test_accuracy") - base_longer
             out[f"{slug_claim(name)}_train_accuracy"] = final(h[name], "train_eval_accuracy")
+        out["post_longer_train_accuracy"] = final(h[POST_LONGER], "train_eval_accuracy")
+        out["best_test_accuracy"] = final(h[BEST], "test_accuracy")
+        out["best_train_minus_val"] = final(h[BEST], "train_eval_accuracy") - final(h[BEST], "val_accuracy")
+        out["best_minus_recordings_alone"] = final(h[BEST], "test_accuracy") - final(h[RECORDINGS_LONGER],
+                                                                                     "test_accuracy")
+        out["best_minus_augmentation_alone"] = final(h[BEST], "test_accuracy") - final(h[AUGMENTED_LONGER],
+                                                                                       "test_accuracy")
     if "LSTM 1 unit" in h:
         out["lstm_1_unit_train_accuracy"] = final(h["LSTM 1 unit"], "train_eval_accuracy")
     if MOST in h:
@@ -611,15 +654,24 @@ def grid_groups() -> list[tuple[str, list[str], str]]:
             ("more recordings", list(MORE_RECORDINGS), "tab:green"), ("no new recording", added, "tab:cyan")]
 
 
-def draw_grid(fig, reference_runs: list[dict[str, History]]) -> None:
-    """New-recording test accuracy of every run the poster tried and every fix: each seed a dot with its
-    recording-level bootstrap interval (90 %), the post's seeds as the grey band, each row's mean printed."""
-    groups = grid_groups()
+def longer_groups() -> list[tuple[str, list[str], str]]:
+    """(heading, run names, colour) of the 60-epoch comparison's rows."""
+    runs = list(longer())
+    return [("the post", [POST_LONGER], "0.2"), ("no new recording", runs[1:3], "tab:cyan"),
+            ("more recordings", runs[3:], "tab:green")]
+
+
+def draw_grid(fig, reference_runs: list[dict[str, History]], groups: list | None = None, baseline: str = POST,
+              title: str = "one change at a time from the post, over seeds: regularisers against more recordings"
+              ) -> None:
+    """New-recording test accuracy of each run in ``groups`` (default: grid_groups()): each seed a dot with its
+    recording-level bootstrap interval (90 %), ``baseline``'s seeds as the grey band, each row's mean printed."""
+    groups = groups or grid_groups()
     names = [n for _, ns, _ in groups for n in ns]
     colors = {n: color for _, ns, color in groups for n in ns}
     ax = fig.subplots()
-    base = [final(r[POST], "test_accuracy") for r in reference_runs]
-    ax.axvspan(min(base), max(base), color="0.85", zorder=0, label="the post's seeds (min–max)")
+    base = [final(r[baseline], "test_accuracy") for r in reference_runs]
+    ax.axvspan(min(base), max(base), color="0.85", zorder=0, label=f"{baseline}: its seeds' min–max")
     for row, name in enumerate(names):
         for k, r in enumerate(reference_runs):
             h = r[name]
@@ -643,11 +695,10 @@ def draw_grid(fig, reference_runs: list[dict[str, History]]) -> None:
     ax.axvline(0.1, color="0.5", ls="--", lw=1)
     ax.text(0.105, len(names) - 0.6, "chance", fontsize=7, color="0.4")
     ax.set(xlim=(0, 1), xlabel=f"new-recording test accuracy (last {LAST} epochs); dots: seeds; bars: 90 % bootstrap "
-           "over each seed's 40 test recordings; vertical ticks: mean of seeds",
-           title="one change at a time from the post, over seeds: regularisers against more recordings")
+           "over each seed's 40 test recordings; vertical ticks: mean of seeds", title=title)
     ax.title.set_fontsize(9)
     ax.xaxis.label.set_fontsize(8)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left")
     ax.grid(alpha=0.3, axis="x")
 
 
