@@ -569,10 +569,11 @@ def draw_poster_bands(ax) -> None:
     (t_low, t_high), (v_low, v_high) = POSTED["train_accuracy"], POSTED["val_accuracy"]
     ax.axhspan(t_low, t_high, color="tab:blue", alpha=0.12, lw=0)
     ax.axhspan(v_low, v_high, color="tab:orange", alpha=0.15, lw=0)
+    box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8}  # readable over the curves
     ax.text(0.01, t_low, "the post: train 98–100 %", transform=ax.get_yaxis_transform(), fontsize=7,
-            va="top", color="tab:blue")
-    ax.text(0.01, v_high, "the post: val and test 15–20 %", transform=ax.get_yaxis_transform(), fontsize=7,
-            va="bottom", color="tab:orange")
+            va="top", color="tab:blue", bbox=box, zorder=5)
+    ax.text(0.01, v_high + 0.01, "the post: val and test 15–20 %", transform=ax.get_yaxis_transform(), fontsize=7,
+            va="bottom", color="tab:orange", bbox=box, zorder=5)
 
 
 def plot_seeds(ax, histories: list[History], title: str = "", *, live: History | None = None) -> None:
@@ -600,7 +601,7 @@ def plot_seeds(ax, histories: list[History], title: str = "", *, live: History |
     ax.set_ylabel("accuracy")
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="center left")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, 0.9))
 
 
 def draw_story(fig, per_seed: list[dict[str, History]], names: tuple[str, ...] = (POSTED_NET, NO_DROPOUT, TRUNK),
@@ -609,17 +610,13 @@ def draw_story(fig, per_seed: list[dict[str, History]], names: tuple[str, ...] =
     axes = np.atleast_1d(fig.subplots(1, len(names), sharey=True))
     for ax, name in zip(axes, names, strict=True):
         runs = [seed[name] for seed in per_seed]
-        plot_seeds(ax, runs, f"{name}\n{runs[0].info['parameters']:,} parameters",
-                   live=(live or {}).get(name))
+        train = np.mean([h.final("train_eval_accuracy", LAST) for h in runs])
+        val = np.mean([h.final("val_accuracy", LAST) for h in runs])
+        plot_seeds(ax, runs, f"{name}, {runs[0].info['parameters']:,} parameters\n"
+                   f"last {LAST} epochs, mean of seeds: train {train:.2f}, val {val:.2f}", live=(live or {}).get(name))
         if ax is not axes[0]:
             ax.set_ylabel("")
             ax.get_legend().remove()
-        train = np.mean([h.final("train_eval_accuracy", LAST) for h in runs])
-        val = np.mean([h.final("val_accuracy", LAST) for h in runs])
-        ax.annotate(f"last {LAST} epochs, mean of seeds:\ntrain {train:.2f}, val {val:.2f}",
-                    xy=(runs[0].n_epochs, train), xytext=(0.72, 0.6), textcoords="axes fraction", fontsize=7.5,
-                    ha="center", arrowprops={"arrowstyle": "->", "color": "0.3"},
-                    bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
 
 
 def reference_runs(scale: str = "mini") -> list[dict[str, History]]:
