@@ -8,6 +8,7 @@ trains once, at release.
 
 from __future__ import annotations
 
+import base64
 import html
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -272,5 +273,18 @@ class FixPanel:
     def _knob(self, name: str) -> Knob:
         return next(knob for knob in self.knobs if knob.name == name)
 
+    @classmethod
+    def for_case(cls, case: Any, **kwargs: Any) -> FixPanel:
+        """The panel of a scenario module: its ``knobs()``, ``make_config`` and ``draw_panel``."""
+        return cls(case.knobs(), case.make_config, case.draw_panel, **kwargs)
+
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        return self.box._repr_mimebundle_(**kwargs)
+        # The picture rides along as image/png: a front end with a widget manager shows the live panel,
+        # and a saved notebook read without a kernel (GitHub, nbviewer, a static site) still shows a figure.
+        bundle = self.box._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, tuple):  # (data, metadata)
+            bundle = bundle[0]
+        bundle = dict(bundle or {})
+        if self.image.value:
+            bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
+        return bundle
