@@ -11,14 +11,30 @@ import numpy as np
 LN2 = math.log(2.0)
 
 
-def accuracy_floor(loss: float | np.ndarray) -> float | np.ndarray:
-    """Lowest accuracy a mean cross-entropy ``loss`` allows: ``1 - loss / ln 2`` (clipped at 0).
+# The one statement of the bound the suite uses (lesson 00 proves it; 04, the doctor and the README cite it).
+BOUND_CONDITIONS: tuple[str, ...] = (
+    "the loss is log-loss (binary or categorical cross-entropy; label-smoothed targets included, focal loss not)",
+    "the accuracy decides by argmax, or at 0.5 for one sigmoid output",
+    "loss and accuracy come from the same forward pass on the same samples",
+    "with per-sample weights w (class_weight, sample_weight) the loss is mean(w * loss): the bound is then on the "
+    "weighted accuracy, with the mean weight in the denominator; the unweighted accuracy is not bounded",
+)
 
-    A misclassified sample has p(true class) <= 1/2, so it costs at least ln 2;
-    hence error rate <= loss / ln 2. Holds for binary and categorical cross-entropy,
-    unweighted, on the same samples as the accuracy, without label smoothing.
+
+def accuracy_floor(loss: float | np.ndarray, mean_weight: float = 1.0) -> float | np.ndarray:
+    """Lowest accuracy a mean log-loss ``loss`` allows: ``1 - loss / (mean_weight * ln 2)``, clipped to [0, 1].
+
+    A misclassified sample gives its true class p <= 1/2 (argmax or the 0.5 threshold), so its log-loss is at
+    least ln 2; with label-smoothed targets the loss on p <= 1/2 is still at least ln 2 (it is convex with its
+    minimum at the target, above 1/2). Hence error rate <= loss / ln 2. With Keras's weighted mean
+    ``mean(w * loss)`` the same step bounds the *weighted* error, sum of w over wrong samples / sum of w, by
+    ``loss / (mean(w) * ln 2)``; the unweighted accuracy is then not bounded at all. The conditions are in
+    ``BOUND_CONDITIONS``; focal loss ((1/2)**gamma * ln 2 per wrong sample) and a metric from another forward
+    pass break it. It says nothing once ``loss >= mean_weight * ln 2`` (the floor is 0).
     """
-    floor = 1.0 - np.asarray(loss, dtype=float) / LN2
+    if not mean_weight > 0:
+        raise ValueError(f"mean_weight={mean_weight} must be > 0 (the mean per-sample weight; 1 when unweighted).")
+    floor = 1.0 - np.asarray(loss, dtype=float) / (mean_weight * LN2)
     floor = np.clip(floor, 0.0, 1.0)
     return float(floor) if np.ndim(floor) == 0 else floor
 
