@@ -9,7 +9,7 @@ LAB_PORT ?= 8888
 PYTEST_FLAGS ?= --nbval --nbval-current-env --nbval-cell-timeout=600 \
 	--allow-hosts=127.0.0.1,::1,localhost --durations=15
 
-.PHONY: install lab test test-fast test-robust reference notebooks lint bench clear-cache environment.yml
+.PHONY: install lab test test-fast test-robust reference notebooks lint bench clear-cache environment.yml site student
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,15 @@ lint: install
 # Measures every notebook cold and warm, widget latency, import time; writes BENCHMARKS.md.
 bench: install
 	$(BIN)/python -m helpers.bench
+
+# The course site from the committed notebooks, nothing executed: artifacts/site/index.html (INSTRUCTORS.md).
+# STUDENT=1 builds it from the student copies (artifacts/site-student/); REPO=owner/name sets the Colab links.
+site: install
+	$(BIN)/python -m helpers.course.site $(if $(STUDENT),--student) $(if $(REPO),--repo $(REPO))
+
+# Student copies of the notebooks, answers and solutions removed (not collapsed): artifacts/student/.
+student: install
+	$(BIN)/python -m helpers.course.student
 
 clear-cache:
 	rm -rf data/cache data/generated

@@ -7,8 +7,8 @@ What counts as an answer (INSTRUCTORS.md, "Marking answers", tells notebook auth
 2. a `<details>` block whose `<summary>` names an answer or solution ("Answer", "Answers",
    "An answer for patient A", "Solution"): cut out of its markdown cell; a cell left empty is removed.
    Other `<details>` (depth, "The detail (LSTM gates …)") stay;
-3. the code cells right after a cell that lost an answer block, up to the next markdown cell (the
-   "the cell below computes it" cells of the exercises), unless tagged `student` (kept in student copies);
+3. the code cells right after an exercise cell that lost its answer block (questions kept), up to the next
+   markdown cell (the "the cell below computes it" cells of the exercises), unless tagged `student`;
 4. a markdown cell headed "Solutions" or "Answers" right before a removed cell (the clinic's
    "## Solutions" introduction to its solution cell).
 Nothing is executed: the copies keep the committed outputs of the cells they keep.
@@ -106,7 +106,9 @@ def studentize(nb: dict) -> tuple[dict, Removed]:
             drop[i] = True
         elif cell["cell_type"] == "markdown":
             text, cut = strip_answers(cell_text(cell))
-            after_answer = bool(cut)
+            # Only a cell that keeps its questions (the exercise) leads answer code; an answer-only cell
+            # comes after its exercise, and the code after it is the next one's.
+            after_answer = bool(cut) and bool(text.strip())
             if cut:
                 removed.blocks += len(cut)
                 removed.texts.extend(cut)
