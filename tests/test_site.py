@@ -9,6 +9,7 @@ site's MathJax comes from a CDN online; offline, formulas show as TeX, which is 
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -17,7 +18,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from helpers.course import attribution, notebook_paths, site
+from helpers.course import attribution, executed_seconds, notebook_paths, site
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -74,6 +75,38 @@ def test_widgets_show_their_picture_or_a_note_never_their_text(built):
     assert set(with_png) == {"image/png"}
     assert set(without) == {"text/html"} and "Interactive panel" in without["text/html"]
     assert "widgets" not in nb["metadata"]
+
+
+def test_headless_time_read_from_the_execution_stamps():
+    def cell(start, end):
+        return {"cell_type": "code", "metadata": {"execution": {
+            "iopub.execute_input": f"2026-12-01T10:00:{start:02d}.000000Z",
+            "iopub.status.idle": f"2026-12-01T10:00:{end:02d}.500000Z"}}, "source": "", "outputs": []}
+
+    nb = {"cells": [cell(1, 3), {"cell_type": "markdown", "metadata": {}, "source": ""}, cell(3, 40)]}
+    assert executed_seconds(nb) == pytest.approx(39.5)
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "source": "", "outputs": []})
+    assert executed_seconds(nb) is None, "a cell without stamps: not one headless run"
+    assert executed_seconds({"cells": [cell(30, 40), cell(1, 2)]}) is None, "cells from different runs"
+
+
+@pytest.mark.slow
+def test_the_student_site_shows_no_answer(built, tmp_path):
+    from helpers.course.student import studentize
+
+    site.build(tmp_path, student=True)
+    seen_in_full = 0
+    for nb_path in notebook_paths():
+        _, removed = studentize(json.loads(nb_path.read_text(encoding="utf-8")))
+        # Outputs reach a page as escaped text: an answer printed by a removed cell would show verbatim.
+        lines = {form for t in removed.texts for line in t.splitlines() if len(line.strip()) >= 25
+                 for form in (html.escape(line.strip(), quote=False), html.escape(line.strip()))}
+        student = (tmp_path / f"{nb_path.stem}.html").read_text(encoding="utf-8")
+        assert not [line for line in lines if line in student], nb_path.name
+        assert not re.search(r"<summary>\s*(An )?answers?\b", student, re.IGNORECASE), nb_path.name
+        seen_in_full += sum(line in (built / f"{nb_path.stem}.html").read_text(encoding="utf-8") for line in lines)
+    assert seen_in_full, "the check sees nothing even on the full site: it could not fail"
+    assert "student edition" in (tmp_path / "index.html").read_text(encoding="utf-8")
 
 
 def test_bad_repo_is_refused():

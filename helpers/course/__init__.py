@@ -3,6 +3,7 @@ and student copies without answers (`python -m helpers.course.student`). Neither
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -37,3 +38,20 @@ def attribution(first_markdown: str) -> str | None:
     if m:
         return f"Question from [{m.group(1)}]({m.group(2)}), by its asker; Stack Exchange content, licensed CC BY-SA."
     return None
+
+
+def executed_seconds(nb: dict) -> float | None:
+    """Seconds from the first code cell's start to the last one's end in the notebook's last execution, read
+    from the execution timestamps Jupyter saves in each cell's metadata (kernel start not included). None when
+    the notebook was not executed with them or its cells come from different runs (a cell re-run by hand)."""
+    from datetime import datetime
+
+    stamps = [c.get("metadata", {}).get("execution", {}) for c in nb.get("cells", []) if c["cell_type"] == "code"]
+    if not stamps or not all("iopub.status.idle" in s for s in stamps):
+        return None
+    start = datetime.fromisoformat(stamps[0].get("iopub.execute_input", stamps[0].get("iopub.status.busy", ""))
+                                   .replace("Z", "+00:00"))
+    ends = [datetime.fromisoformat(s["iopub.status.idle"].replace("Z", "+00:00")) for s in stamps]
+    if any(b < a for a, b in itertools.pairwise(ends)) or (ends[-1] - start).total_seconds() > 3600:
+        return None
+    return (ends[-1] - start).total_seconds()

@@ -20,7 +20,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from helpers.course import NOTEBOOK_DIR, ROOT, attribution, cell_text, notebook_paths
+from helpers.course import NOTEBOOK_DIR, ROOT, attribution, cell_text, executed_seconds, notebook_paths
 
 OUT_DIR = ROOT / "artifacts" / "site"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -114,12 +114,14 @@ def drop_kernel_only(nb: dict) -> None:
                 data["text/html"] = WIDGET_NOTE
 
 
-def run_box(name: str, colab: str, commands: list[tuple[str, str]]) -> str:
+def run_box(name: str, colab: str, commands: list[tuple[str, str]], seconds: float | None = None) -> str:
     # The README's note on each command can run long: it rides along as a tooltip.
     cmds = " · ".join(f'<code title="{html.escape(n)}">{html.escape(c)}</code>' for c, n in commands)
     return (f'<div class="gc-run"><b>Run it:</b> <a class="gc-colab" href="{html.escape(colab)}">Open in Colab</a>'
             f" · or on your laptop, in a clone of the repository: {cmds} (hover for what each does); open "
-            f"<code>notebooks/{html.escape(name)}</code>.</div>")
+            f"<code>notebooks/{html.escape(name)}</code>."
+            + (f" Its last headless run took {seconds:.0f} s (kernel start not counted)." if seconds else "")
+            + "</div>")
 
 
 def notebook_page(path: Path, nb: dict, nav: str, commands, repo: str, branch: str) -> str:
@@ -128,10 +130,11 @@ def notebook_page(path: Path, nb: dict, nav: str, commands, repo: str, branch: s
 
     colab = colab_url(nb, path.name, repo, branch)
     attr = attribution(first_markdown(nb))
+    seconds = executed_seconds(nb)
     drop_kernel_only(nb)
     exporter = HTMLExporter(template_name="lab")
     body, _ = exporter.from_notebook_node(nbformat.reads(json.dumps(nb), as_version=4))
-    bar = (f'<div class="gc-bar"><nav>{nav}</nav>{run_box(path.name, colab, commands)}'
+    bar = (f'<div class="gc-bar"><nav>{nav}</nav>{run_box(path.name, colab, commands, seconds)}'
            + (f'<div class="gc-attr">{markdown_html(attr)}</div>' if attr else "") + "</div>")
     body = body.replace("</head>", f"<style>{CSS}</style></head>", 1)
     body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + bar, body, count=1)
