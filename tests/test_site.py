@@ -154,6 +154,10 @@ def test_every_page_opens_in_chromium(built):
             if images and path.name != "index.html":  # and the first figure, as a student scrolls to it
                 page.locator("img").first.scroll_into_view_if_needed()
                 page.screenshot(path=str(SHOTS / f"{path.stem}-figure.png"))
+            panel = page.locator(".gc-widget-note, img[src^='data:image/png']").last
+            if path.name != "index.html" and panel.count():  # the last picture: the panel's, in a case notebook
+                panel.scroll_into_view_if_needed()
+                page.screenshot(path=str(SHOTS / f"{path.stem}-last.png"))
             page.close()
         browser.close()
     assert not problems, "\n".join(problems)

@@ -62,6 +62,11 @@ def markdown_html(text: str) -> str:
     return MarkdownIt("commonmark", {"html": True}).enable("table").render(text)
 
 
+def linked(text: str) -> str:
+    """Bare URLs (the attribution line writes its post's address in parentheses) as markdown autolinks."""
+    return re.sub(r"(?<!\]\()(?<!<)(https?://[^\s)<>]+)", r"<\1>", text)
+
+
 def readme_section(readme: str, heading: str) -> str:
     """The body of the README's `## heading` section (empty if the README has none)."""
     m = re.search(rf"^##\s+{re.escape(heading)}\s*$(.*?)(?=^##\s|\Z)", readme, re.MULTILINE | re.DOTALL)
@@ -135,7 +140,7 @@ def notebook_page(path: Path, nb: dict, nav: str, commands, repo: str, branch: s
     exporter = HTMLExporter(template_name="lab")
     body, _ = exporter.from_notebook_node(nbformat.reads(json.dumps(nb), as_version=4))
     bar = (f'<div class="gc-bar"><nav>{nav}</nav>{run_box(path.name, colab, commands, seconds)}'
-           + (f'<div class="gc-attr">{markdown_html(attr)}</div>' if attr else "") + "</div>")
+           + (f'<div class="gc-attr">{markdown_html(linked(attr))}</div>' if attr else "") + "</div>")
     body = body.replace("</head>", f"<style>{CSS}</style></head>", 1)
     body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + bar, body, count=1)
     return body
@@ -155,7 +160,7 @@ def index_page(readme: str, pages: list[tuple[str, str, str | None]], commands, 
     table = re.sub(r"<code>([0-9]{2}_[A-Za-z0-9_]+)</code>", link, table)
     lead = readme.split("\n## ", 1)[0]
     lead = re.sub(r"^#\s+.*\n", "", lead, count=1).strip()
-    attrs = "".join(f"<li><a href='{stem}.html'>{html.escape(t)}</a>: {markdown_html(a)}</li>"
+    attrs = "".join(f"<li><a href='{stem}.html'>{html.escape(t)}</a>: {markdown_html(linked(a))}</li>"
                     for stem, t, a in pages if a)
     cmds = "\n".join(f"{c}    # {n}" if n else c for c, n in commands)
     kind = " (student edition: exercises without their answers)" if student else ""
@@ -168,9 +173,8 @@ def index_page(readme: str, pages: list[tuple[str, str, str | None]], commands, 
 <p>Each page is the notebook as committed, with its outputs: read it before class, then run it.</p>
 {table}
 <h2>Run it</h2>
-<p>In Colab: the <b>Open in Colab</b> link at the top of each page
-(<a href="https://colab.research.google.com/github/{html.escape(repo)}/blob/{html.escape(branch)}/">the repository
-in Colab</a>). On your laptop, in a clone of the repository:</p>
+<p>In Colab: the <b>Open in Colab</b> link at the top of each page. On your laptop, in a clone of the
+repository:</p>
 <pre><code>{html.escape(cmds)}</code></pre>
 <h2>The forum posts</h2>
 <ul class="attr">{attrs}</ul>
