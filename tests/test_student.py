@@ -53,18 +53,20 @@ def test_every_marking_is_removed_and_nothing_else():
         md("---\n## Solutions\n\nThe cell below holds them."),
         code("print(solution())", out="SOLUTION TEXT", tags=["solution"]),
         md("A markdown answer cell: MARKDOWN ANSWER", tags=["answer"]),
-        md("Closing words."),
+        md("Lessons, still in the Solutions section: PATIENT A SPOILER"),
+        md("### A sub-heading inside it\n\nSUB SPOILER"),
+        md("## The next part\n\nClosing words."),
     ]}
     copy, removed = studentize(nb)
     text = visible_text(copy)
     for gone in ("ANSWER ONE", "NESTED ANSWER", "ANSWER COMPUTED", "PATIENT A IS X", "SOLUTION TEXT",
-                 "MARKDOWN ANSWER", "## Solutions", "<summary>Answers"):
+                 "MARKDOWN ANSWER", "## Solutions", "<summary>Answers", "PATIENT A SPOILER", "SUB SPOILER"):
         assert gone not in text, gone
     for kept in ("DEPTH STAYS", "Question one?", "After the block.", "KEPT", "not answered yet", "Closing words."):
         assert kept in text, kept
-    assert removed.blocks == 2 and removed.cells == 5
+    assert removed.blocks == 2 and removed.cells == 7
     assert copy["metadata"]["gap_clinic"] == {"student_copy": True}
-    assert len(nb["cells"]) == 10, "the instructor's notebook is left as it was"
+    assert len(nb["cells"]) == 12, "the instructor's notebook is left as it was"
 
 
 def test_an_unclosed_details_block_runs_to_the_end():

@@ -9,8 +9,9 @@ What counts as an answer (INSTRUCTORS.md, "Marking answers", tells notebook auth
    Other `<details>` (depth, "The detail (LSTM gates …)") stay;
 3. the code cells right after an exercise cell that lost its answer block (questions kept), up to the next
    markdown cell (the "the cell below computes it" cells of the exercises), unless tagged `student`;
-4. a markdown cell headed "Solutions" or "Answers" right before a removed cell (the clinic's
-   "## Solutions" introduction to its solution cell).
+4. a section headed "Solutions" or "Answers" (a markdown heading), whole: every cell from that heading
+   to the next heading of the same or a higher level (the clinic's "## Solutions", its solution cell and
+   the lessons after it, which name each patient's diagnosis).
 Nothing is executed: the copies keep the committed outputs of the cells they keep.
 """
 
@@ -31,7 +32,8 @@ KEEP_TAG = "student"
 OUT_DIR = ROOT / "artifacts" / "student"
 
 ANSWER_SUMMARY = re.compile(r"\b(answers?|solutions?)\b", re.IGNORECASE)
-SOLUTION_HEADING = re.compile(r"^\s*(?:-{3,}\s*)?#{1,6}\s*(solutions?|answers?)\b", re.IGNORECASE)
+SOLUTION_HEADING = re.compile(r"^\s*(?:-{3,}\s*)?(#{1,6})\s*(solutions?|answers?)\b", re.IGNORECASE)
+HEADING = re.compile(r"^(#{1,6})\s", re.MULTILINE)
 DETAILS_TAG = re.compile(r"<(/?)details\b[^>]*>", re.IGNORECASE)
 SUMMARY = re.compile(r"<summary\b[^>]*>(.*?)</summary>", re.IGNORECASE | re.DOTALL)
 
@@ -119,9 +121,17 @@ def studentize(nb: dict) -> tuple[dict, Removed]:
             drop[i] = True
         if cell["cell_type"] != "code":
             after_answer = False
-    for i, cell in enumerate(cells):  # rule 4
-        if (cell["cell_type"] == "markdown" and not drop[i] and i + 1 < len(cells) and drop[i + 1]
-                and SOLUTION_HEADING.match(cell_text(cell))):
+    section = 0  # rule 4: the heading level of the Solutions section we are in (0: none)
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] == "markdown":
+            text = cell_text(cell)
+            heading = HEADING.search(text)
+            if section and heading and len(heading.group(1)) <= section:
+                section = 0
+            m = SOLUTION_HEADING.match(text)
+            if m:
+                section = len(m.group(1))
+        if section:
             drop[i] = True
     for i, cell in enumerate(cells):
         if drop[i]:
