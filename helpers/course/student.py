@@ -7,8 +7,9 @@ What counts as an answer (INSTRUCTORS.md, "Marking answers", tells notebook auth
 2. a `<details>` block whose `<summary>` names an answer or solution ("Answer", "Answers",
    "An answer for patient A", "Solution"): cut out of its markdown cell; a cell left empty is removed.
    Other `<details>` (depth, "The detail (LSTM gates …)") stay;
-3. the code cells right after an exercise cell that lost its answer block (questions kept), up to the next
-   markdown cell (the "the cell below computes it" cells of the exercises), unless tagged `student`;
+3. the code cells right after an exercise cell that lost its answer block (questions kept, no heading after
+   the block), up to the next markdown cell (the "the cell below computes it" cells of the exercises),
+   unless tagged `student`;
 4. a section headed "Solutions" or "Answers" (a markdown heading), whole: every cell from that heading
    to the next heading of the same or a higher level (the clinic's "## Solutions", its solution cell and
    the lessons after it, which name each patient's diagnosis).
@@ -68,8 +69,8 @@ def details_blocks(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def strip_answers(markdown: str) -> tuple[str, list[str]]:
-    """The markdown with every answer <details> block cut out, and the blocks cut."""
+def strip_answers(markdown: str) -> tuple[str, list[str], str]:
+    """The markdown with every answer <details> block cut out, the blocks cut, and the text after the last one."""
     cut, kept, last = [], [], 0
     for s, e, summary in details_blocks(markdown):
         if ANSWER_SUMMARY.search(re.sub(r"<[^>]+>", "", summary)):
@@ -78,7 +79,7 @@ def strip_answers(markdown: str) -> tuple[str, list[str]]:
             last = e
     kept.append(markdown[last:])
     text = re.sub(r"\n{3,}", "\n\n", "".join(kept)).rstrip() + ("\n" if cut else "")
-    return (text if cut else markdown), cut
+    return (text if cut else markdown), cut, kept[-1]
 
 
 def tags(cell: dict) -> set[str]:
@@ -107,10 +108,11 @@ def studentize(nb: dict) -> tuple[dict, Removed]:
         if tags(cell) & ANSWER_TAGS:
             drop[i] = True
         elif cell["cell_type"] == "markdown":
-            text, cut = strip_answers(cell_text(cell))
+            text, cut, tail = strip_answers(cell_text(cell))
             # Only a cell that keeps its questions (the exercise) leads answer code; an answer-only cell
-            # comes after its exercise, and the code after it is the next one's.
-            after_answer = bool(cut) and bool(text.strip())
+            # comes after its exercise, and the code after it is the next one's. A heading after the answer
+            # block opens a new section, whose code is not the answer's.
+            after_answer = bool(cut) and bool(text.strip()) and not HEADING.search(tail)
             if cut:
                 removed.blocks += len(cut)
                 removed.texts.extend(cut)
