@@ -30,7 +30,7 @@ KERNEL_TEXT = re.compile(r"Traceback \(most recent call last\)|\b[VH]Box\(childr
                          r"Loading widget|Widget Javascript not detected|model not found|interactive\(children=")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: conftest moves the browser test to the end of the run
 def built(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("site")
     site.build(out)
