@@ -31,8 +31,11 @@ def test_accuracy_exactly_at_the_bound_is_consistent_and_just_below_is_not():
     at_bound = {"loss": loss, "accuracy": 1 - loss / LN2, "val_loss": loss, "val_accuracy": 1 - loss / LN2}
     assert "METRIC_INCONSISTENT" not in codes(diagnose_history(at_bound))
     below = dict(at_bound, accuracy=1 - loss / LN2 - 0.01)
-    found = [f for f in diagnose_history(below) if f.code == "METRIC_INCONSISTENT"]
+    found = [f for f in diagnose_history(below, loss="categorical_crossentropy") if f.code == "METRIC_INCONSISTENT"]
     assert len(found) == 1 and found[0].severity == "error" and found[0].evidence["split"] == "training"
+    # The loss not given: the same finding, as a warning that names its assumption.
+    assumed = [f for f in diagnose_history(below) if f.code == "METRIC_INCONSISTENT"]
+    assert assumed[0].severity == "warn" and "assuming the loss is a cross-entropy" in assumed[0].message
     assert found[0].evidence["accuracy_floor"] == pytest.approx(1 - 0.2 / LN2)
 
 

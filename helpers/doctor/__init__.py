@@ -136,9 +136,12 @@ __all__ = [
 def diagnose(
     history: Any = None,
     *,
-    loss: str = "categorical_crossentropy",
+    loss: str | None = None,
     n_classes: int | None = None,
     val_size: int | None = None,
+    weighted: bool = False,
+    mean_weight: float | None = None,
+    batchnorm: bool | None = None,
     model: Any = None,
     data: tuple[Any, np.ndarray] | None = None,
     val_score_fn: Callable[[], Any] | None = None,
@@ -150,7 +153,8 @@ def diagnose(
     """Run every probe that the given arguments allow; see each probe for its arguments."""
     findings: list[Finding] = []
     if history is not None:
-        findings += diagnose_history(history, loss=loss, n_classes=n_classes, val_size=val_size)
+        findings += diagnose_history(history, loss=loss, n_classes=n_classes, val_size=val_size, weighted=weighted,
+                                     mean_weight=mean_weight, batchnorm=batchnorm)
     if model is not None and data is not None:
         findings += probe_modes(model, *data)
     if val_score_fn is not None:

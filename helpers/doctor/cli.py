@@ -30,13 +30,25 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("log", help="the log file (or a TensorBoard log folder)")
     parser.add_argument("--format", default="auto", choices=["auto", *FORMATS], help="force a format")
     parser.add_argument("--all", action="store_true", help="diagnose every run appended in the file, not the last")
-    parser.add_argument("--loss", default="categorical_crossentropy", choices=LOSSES,
+    parser.add_argument("--loss", default=None, choices=LOSSES,
                         help="the loss in the 'loss' column (the accuracy bound needs a cross-entropy; "
-                             "underfitting needs a loss whose floor is 0)")
+                             "underfitting needs a loss whose floor is 0); not given: a cross-entropy is assumed "
+                             "and the findings that rest on it say so. Focal loss: 'other'")
+    parser.add_argument("--weighted", action="store_true",
+                        help="the training loss was weighted (class_weight, sample_weight): the accuracy bound "
+                             "then holds for the weighted accuracy only and the val/train loss ratio compares "
+                             "unlike things")
+    parser.add_argument("--mean-weight", type=float, default=None,
+                        help="the mean per-sample weight (implies --weighted): the training bound becomes "
+                             "1 - L/(mean_weight·ln 2) on the weighted accuracy")
+    parser.add_argument("--no-batchnorm", action="store_true",
+                        help="the network has no BatchNorm (silences STALE_NORM_STATS, which otherwise says it "
+                             "assumes BatchNorm)")
     parser.add_argument("--classes", type=int, default=None, help="number of classes (chance-level checks)")
     parser.add_argument("--val-size", type=int, default=None, help="validation rows (binomial-noise checks)")
     parser.add_argument("--json", action="store_true", help="print findings as JSON")
-    parser.add_argument("--explain", action="store_true", help="print each finding's evidence numbers and fix")
+    parser.add_argument("--explain", action="store_true",
+                        help="print each finding's evidence numbers too (the fix is always printed)")
     return parser
 
 
@@ -71,7 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.simplefilter("ignore")
             runs = read_runs(args.log, format=args.format)
             chosen = list(enumerate(runs, start=1)) if args.all else [(len(runs), runs[-1])]
-            results = [(i, h, diagnose_history(h, loss=args.loss, n_classes=args.classes, val_size=args.val_size))
+            results = [(i, h, diagnose_history(h, loss=args.loss, n_classes=args.classes, val_size=args.val_size,
+                                               weighted=args.weighted, mean_weight=args.mean_weight,
+                                               batchnorm=False if args.no_batchnorm else None))
                        for i, h in chosen]
     except ValueError as err:  # LogError included: the message names the problem
         print(f"error: {_one_line(err)}", file=sys.stderr)

@@ -36,6 +36,12 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def brief(self) -> str:
+        """The finding and the fix to try (the GAP line, which describes, without its generic advice)."""
+        if self.fix and self.severity != "summary":
+            return f"{self}\n    fix: {self.fix}"
+        return str(self)
+
     def explain(self) -> str:
         """The finding, its evidence numbers one per line, and the fix."""
         lines = [str(self)]
@@ -63,8 +69,9 @@ def is_alarming(findings: Sequence[Finding]) -> bool:
     return any(f.severity in ("error", "warn") for f in findings)
 
 
+
 def report(findings: Sequence[Finding], *, explain: bool = False) -> str:
-    """One line per finding (with evidence and fix when ``explain``), or 'no findings'."""
+    """Each finding with the fix to try (and its evidence numbers when ``explain``), or 'no findings'."""
     if not findings:
         return "no findings"
-    return "\n".join(f.explain() if explain else str(f) for f in findings)
+    return "\n".join(f.explain() if explain else f.brief() for f in findings)

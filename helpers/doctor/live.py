@@ -18,7 +18,7 @@ class LiveDoctor:
     loss, n_classes, val_size: as for ``diagnose_history``. printer: where the lines go.
     """
 
-    def __init__(self, *, loss: str = "categorical_crossentropy", n_classes: int | None = None,
+    def __init__(self, *, loss: str | None = None, n_classes: int | None = None,
                  val_size: int | None = None, printer: Callable[[str], None] = print) -> None:
         self.kwargs = {"loss": loss, "n_classes": n_classes, "val_size": val_size}
         self.logs: dict[str, list[float]] = {}

@@ -151,10 +151,9 @@ PATIENTS: list[Patient] = [
             source="a tiny Keras training (clinic.write_new_keras_logs), validation_freq=5"),
     Patient("P", "fine-tuning IndoBERT: eval loss triples but eval accuracy holds at 85 %", CE, 2, None,
             E({"OVERFITTING"}),
-            "a real Hugging Face trainer_state.json: eval loss lowest at epoch 1, then up every epoch while the "
-            "training loss falls 50×; the doctor also prints POPULATION_SHIFT, which the numbers do not support "
-            "(validation was below training at epoch 1)",
-            doctor=E({"OVERFITTING", "POPULATION_SHIFT"}),
+            "a real Hugging Face trainer_state.json: eval loss lowest at the first evaluation (below the training "
+            "loss there), then up at every evaluation while the training loss falls 50×",
+            doctor=E({"OVERFITTING"}),
             facts="Hugging Face Trainer, 5 epochs, trainer_state.json (no training accuracy is logged)",
             source=f"tests/data/real_logs/{HF_LOG} (GitHub haipradana/indobert-indonesia-sarcastic-satire-"
                    "classification, model/trainer_state.json)", file="P.json"),
