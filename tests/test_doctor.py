@@ -285,7 +285,7 @@ def test_cli_healthy_log_exits_zero(tmp_path):
     [
         (None, "no such file"),
         (b"\x89PNG\r\n\x1a\n\x00\xff\xfe", "not a text CSV"),
-        ("just one column\n1\n2\n", "not a CSV log"),
+        ("just one column\n1\n2\n", "not a training log"),
         ("epoch,loss,accuracy\n0,1,0.5\n1,0.9,0.6\n", "missing column(s) val_loss"),
         ("epoch,loss,val_loss\n0,1,1.1\n", "needs at least 2"),
         ("epoch,loss,val_loss\n0,1,1.1\n1,nan,1.0\n", "NaN or infinite"),

@@ -183,6 +183,14 @@ class Context:
         return f"epoch {x:.0f}"
 
     @property
+    def row(self) -> str:
+        """One row of the log in words: "epoch", "logged epoch" (when rows skip epochs), "evaluation", "step"."""
+        word = self.unit[:-1]
+        if word == "epoch" and len(self.all_epochs) > 1 and np.nanmax(np.diff(self.all_epochs)) > 1:
+            return "logged epoch"
+        return word
+
+    @property
     def unit(self) -> str:
         """The plural of what a row is: epochs, evaluations or steps."""
         if self.history.info.get("format") == "hf":
@@ -565,7 +573,7 @@ def check_val_noise(ctx: Context) -> list[Finding]:
         if s_val > NOISE_FACTOR * expected and hides:
             return [Finding(
                 "VAL_NOISY", "warn",
-                f"validation accuracy swings ±{2 * s_val:.3f} around its trend from one {ctx.unit[:-1]} to the "
+                f"validation accuracy swings ±{2 * s_val:.3f} around its trend from one {ctx.row} to the "
                 f"next, {s_val / expected:.0f}× what {ctx.val_size} rows (binomial SE {se:.4f}) and the training "
                 f"curve's own jitter ({s_train:.4f}) explain: something besides sampling moves it.",
                 {"val_noise_sd": s_val, "binomial_se": se, "train_noise_sd": s_train, "val_size": ctx.val_size,
@@ -605,9 +613,9 @@ def check_val_noise(ctx: Context) -> list[Finding]:
             unit = "" if name == "accuracy" else " (log scale: relative swings)"
             return [Finding(
                 "VAL_NOISY", "warn",
-                f"validation {name} swings ±{2 * s_val:.3f}{unit} from one {ctx.unit[:-1]} to the next, "
+                f"validation {name} swings ±{2 * s_val:.3f}{unit} from one {ctx.row} to the next, "
                 f"{s_val / s_train:.0f}× the training curve's jitter and as large as what the curves show "
-                f"(gap {gap:.3f}, improvement {improvement:.3f}): read the trend, not any single {ctx.unit[:-1]}.",
+                f"(gap {gap:.3f}, improvement {improvement:.3f}): read the trend, not any single {ctx.row}.",
                 {"metric": name, "val_noise_sd": s_val, "train_noise_sd": s_train, "gap": gap,
                  "val_improvement": improvement,
                  # the swing in the loss's own units (±2σ; σ is relative on the log scale)
