@@ -149,7 +149,7 @@ def test_the_fix_is_printed_by_default_and_explain_adds_the_evidence(tmp_path, c
     from helpers.runs import History
 
     h = {"loss": 2 * np.exp(-E / 4), "val_loss": 0.5 + 0.02 * (E - 8) ** 2 / 8}
-    assert "    fix: Keep the weights of the best epoch" in report(diagnose_history(h))
+    assert "    fix: Keep the weights of the best epoch" in report(diagnose_history(h), fix=True)
     path = tmp_path / "log.csv"
     History(metrics={k: list(map(float, v)) for k, v in h.items()}).to_csv(path)
     main([str(path)])

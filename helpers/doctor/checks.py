@@ -807,9 +807,9 @@ def check_gap(ctx: Context) -> list[Finding]:
     a = ctx.notes.get("overfit") or _overfit_analysis(ctx)
     if a is not None:  # the best epoch by validation loss, when there is one
         best = int(np.argmin(np.abs(epochs - a["best_epoch"])))
-    val_ahead = float(smooth(gap)[-1]) < 0
-    size = -gap if val_ahead else gap  # the gap measured on the side where it ends
-    sg = smooth(size)
+    sg = smooth(gap)
+    val_ahead = float(sg[-1]) < 0
+    size, sg = (-gap, -sg) if val_ahead else (gap, sg)  # the gap measured on the side where it ends
     trend, since = "steady", None
     if n >= 4:
         s_gap = max(noise_sigma(gap), RESOLUTION * max(abs(float(np.median(val))), 1e-12))

@@ -137,7 +137,7 @@ def _print_results(args: argparse.Namespace, runs: list, results: list) -> None:
         for i, h, found in results:
             name = f" {h.info['run']}" if h.info.get("run") is not None else ""
             head = f"run {i} of {len(runs)}{name} (epochs {h.epochs[0]}–{h.epochs[-1]}):\n" if args.all else ""
-            blocks.append(head + report(found, explain=args.explain))
+            blocks.append(head + report(found, explain=args.explain, fix=True))
         print("\n\n".join(blocks), flush=True)
 
 

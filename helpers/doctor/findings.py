@@ -70,8 +70,9 @@ def is_alarming(findings: Sequence[Finding]) -> bool:
 
 
 
-def report(findings: Sequence[Finding], *, explain: bool = False) -> str:
-    """Each finding with the fix to try (and its evidence numbers when ``explain``), or 'no findings'."""
+def report(findings: Sequence[Finding], *, explain: bool = False, fix: bool = False) -> str:
+    """One line per finding, or 'no findings'; ``fix`` adds the fix to try under each, ``explain`` the evidence
+    numbers and the fix (``gap-doctor`` prints the fix by default)."""
     if not findings:
         return "no findings"
-    return "\n".join(f.explain() if explain else f.brief() for f in findings)
+    return "\n".join(f.explain() if explain else f.brief() if fix else str(f) for f in findings)
