@@ -173,3 +173,14 @@ def test_cli_weighted_and_no_batchnorm_flags(tmp_path, capsys):
     main([str(path), "--weighted"])
     assert "STALE_NORM_STATS" not in capsys.readouterr().out
     assert math.isfinite(accuracy_floor(0.1, 0.5))
+
+
+def test_a_best_epoch_that_is_not_the_single_lowest_value_says_both_as_logged():
+    from helpers.scenarios import clinic
+
+    over = _finding(clinic.examine("M"), "OVERFITTING")  # patient M: epoch 13 by the running median, 8 the dip
+    log = clinic.Log(clinic.BY_ID["M"])
+    val = dict(zip(log.epochs.tolist(), log.columns["val_loss"].tolist(), strict=True))
+    assert over.evidence["lowest_epoch"] == 8 and over.evidence["lowest_val_loss"] == min(val.values())
+    assert f"around epoch 13 ({val[13]:.4g} logged there" in over.message
+    assert f"{val[8]:.4g} at epoch 8, is a dip" in over.message and "lowest at epoch 13" not in over.message

@@ -668,6 +668,7 @@ def _overfit_analysis(ctx: Context) -> dict[str, Any] | None:
             "plateau_epoch": float(epochs[p]), "after": after, "plateau": plateau, "rise": rise,
             "gap_at_best": gap_at_plateau, "rise_share": rise / max(abs(float(val[b])), 1e-12), "widen": widen,
             "end_k": k, "end_val": end_val, "train_at_best": float(train[b]),
+            "lowest_epoch": float(epochs[int(np.argmin(val))]), "lowest_val_loss": float(np.min(val)),
             "final_gap": end_gap, "rise_significant": bool(rise_sig),
             "widen_significant": bool(widen_sig), "train_still_falling": bool(still_learning),
             "final_val_loss": float(val[-1]), "final_train_loss": float(train[-1])}
@@ -702,8 +703,8 @@ def check_overfitting(ctx: Context) -> list[Finding]:
                  "accuracy_gap_final": float(np.mean((acc[1] - acc[2])[-3:]))}
     how = (f"the mean of its last {a['end_k']} {ctx.unit}, {a['end_val']:.4g}, is {a['rise']:.3g} "
            f"({100 * a['rise_share']:.0f}%) above it," if rise else
-           f"has been flat within its noise since {ctx.at(a['plateau_epoch'])} (now {a['final_val_loss']:.4g}), "
-           f"while the gap to training widened by {a['widen']:.3g},")
+           f"has been flat within its noise since {ctx.at(a['plateau_epoch'])} (now {a['final_val_loss']:.4g}); the "
+           f"gap to training widened by {a['widen']:.3g},")
     caveat = ""
     if a["best"] == 0 and a["best_val_loss"] > a["train_at_best"]:
         caveat = (f" Best at the first {ctx.unit[:-1]}, already above the training loss: either the model fit "
@@ -713,11 +714,17 @@ def check_overfitting(ctx: Context) -> list[Finding]:
         caveat = (f" At the first {ctx.unit[:-1]} validation was no worse than training: it came from the same "
                   "population, and the gap that opened after is overfitting (usual when fine-tuning a pretrained "
                   "model: stop at the first evaluation, or lower the learning rate).")
+    if a["lowest_epoch"] == a["best_epoch"]:
+        where = f"validation loss was lowest at {ctx.at(a['best_epoch'])} ({a['best_val_loss']:.4g}, as logged)"
+    else:  # the single lowest value is a dip inside the noise; say both, each as logged
+        where = (f"validation loss was at its best around {ctx.at(a['best_epoch'])} ({a['best_val_loss']:.4g} logged "
+                 f"there; its single lowest value, {a['lowest_val_loss']:.4g} at {ctx.at(a['lowest_epoch'])}, is a dip "
+                 "within its noise)")
     return [Finding(
         "OVERFITTING", "warn",
-        f"validation loss was lowest at {ctx.at(a['best_epoch'])} ({a['best_val_loss']:.4g}, as logged) and {how} "
-        f"while training loss kept falling.{caveat}",
-        {"best_epoch": a["best_epoch"], "best_val_loss": a["best_val_loss"], "plateau_epoch": a["plateau_epoch"],
+        f"{where} and {how} while training loss kept falling.{caveat}",
+        {"best_epoch": a["best_epoch"], "best_val_loss": a["best_val_loss"], "lowest_epoch": a["lowest_epoch"],
+         "lowest_val_loss": a["lowest_val_loss"], "plateau_epoch": a["plateau_epoch"],
          "rise": a["rise_share"], "rise_abs": a["rise"],
          "widening": a["widen"], "final_gap": a["final_gap"], "final_val_loss": a["final_val_loss"],
          "final_train_loss": a["final_train_loss"], "kind": "rise" if rise else "plateau", **extra},
