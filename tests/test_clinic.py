@@ -150,8 +150,8 @@ def test_retraining_the_keras_patients_gives_the_same_diagnoses(tmp_path):
     """The committed logs are data; a retrain (~30 s) need not match them bit for bit, only in what they show."""
     for path in clinic.write_new_keras_logs(tmp_path):
         p = clinic.BY_ID[path.stem]
-        found = doctor.codes(doctor.diagnose_history(path, loss=p.loss, n_classes=p.n_classes, val_size=p.val_size),
-                             at_least="warn")
+        found = doctor.codes(doctor.diagnose_history(path, loss=p.loss, n_classes=p.n_classes, val_size=p.val_size,
+                                                     weighted=p.weighted), at_least="warn")
         assert found == p.doctor_codes, p.id
 
 
