@@ -31,8 +31,11 @@ def test_accuracy_exactly_at_the_bound_is_consistent_and_just_below_is_not():
     at_bound = {"loss": loss, "accuracy": 1 - loss / LN2, "val_loss": loss, "val_accuracy": 1 - loss / LN2}
     assert "METRIC_INCONSISTENT" not in codes(diagnose_history(at_bound))
     below = dict(at_bound, accuracy=1 - loss / LN2 - 0.01)
-    found = [f for f in diagnose_history(below) if f.code == "METRIC_INCONSISTENT"]
+    found = [f for f in diagnose_history(below, loss="categorical_crossentropy") if f.code == "METRIC_INCONSISTENT"]
     assert len(found) == 1 and found[0].severity == "error" and found[0].evidence["split"] == "training"
+    # The loss not given: the same finding, as a warning that names its assumption.
+    assumed = [f for f in diagnose_history(below) if f.code == "METRIC_INCONSISTENT"]
+    assert assumed[0].severity == "warn" and "assuming the loss is a cross-entropy" in assumed[0].message
     assert found[0].evidence["accuracy_floor"] == pytest.approx(1 - 0.2 / LN2)
 
 
@@ -282,7 +285,7 @@ def test_cli_healthy_log_exits_zero(tmp_path):
     [
         (None, "no such file"),
         (b"\x89PNG\r\n\x1a\n\x00\xff\xfe", "not a text CSV"),
-        ("just one column\n1\n2\n", "not a CSV log"),
+        ("just one column\n1\n2\n", "not a training log"),
         ("epoch,loss,accuracy\n0,1,0.5\n1,0.9,0.6\n", "missing column(s) val_loss"),
         ("epoch,loss,val_loss\n0,1,1.1\n", "needs at least 2"),
         ("epoch,loss,val_loss\n0,1,1.1\n1,nan,1.0\n", "NaN or infinite"),

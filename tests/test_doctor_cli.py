@@ -45,7 +45,7 @@ FUZZ = {
                        "binary content"),
     "all-nan": ("n.csv", "epoch,loss,val_loss\n0,nan,nan\n1,nan,nan\n2,nan,nan\n", "0 epoch(s) with numbers"),
     "empty": ("e.csv", "", "empty"),
-    "one-column": ("o.csv", "loss\n1\n2\n", "not a CSV log"),
+    "one-column": ("o.csv", "loss\n1\n2\n", "not a training log"),
     "json-not-history": ("j.json", '{"model": "resnet", "lr": 0.1}', "no per-epoch lists"),
     "hf-never-evaluated": ("s.json", '{"log_history": [{"loss": 1.0, "step": 10}]}', "never evaluated"),
     "text-cell": ("x.csv", "epoch,loss,val_loss\n0,1,1.1\n1,abc,1.0\n", "is not a number"),

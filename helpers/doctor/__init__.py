@@ -3,13 +3,16 @@
 Usable on any Keras or PyTorch project, not only on this suite's runs:
 
 * ``read_log`` reads the logs people have (Keras CSVLogger or History JSON, Lightning metrics.csv,
-  Hugging Face trainer_state.json, TensorBoard event files; the format detected from the content) into a
-  Gap Clinic ``History``;
+  Hugging Face trainer_state.json, TensorBoard event files, Keras console output pasted into a file; the
+  format detected from the content) into a Gap Clinic ``History``;
 * ``diagnose_history`` checks metric consistency, curve shapes, chance level and noise, and always adds a
   GAP line (how big the gap is, its trend, the verdict);
 * ``probe_modes``, ``probe_val_determinism``, ``probe_split`` and ``probe_labels`` look at the model and
   the data; ``diagnose`` runs every probe its arguments allow;
-* ``gap-doctor LOG`` / ``python -m helpers.doctor LOG`` prints the findings of a log.
+* ``gap-doctor LOG`` / ``python -m helpers.doctor LOG`` prints the findings of a log with the fix to try
+  (``-`` reads standard input; ``--explain`` adds the evidence; ``--weighted``, ``--no-batchnorm``, ``--loss``,
+  ``--classes``, ``--val-size`` state what the log cannot show). A finding that rests on an assumption the
+  user did not state (the loss, the class count, BatchNorm) says so.
 
 Each finding has a stable ``code``, a ``severity`` (``error``: the numbers cannot be right or a bug is
 certain; ``warn``: likely a problem; ``info``; ``summary``: the GAP line), a one-line message, the evidence
@@ -136,9 +139,12 @@ __all__ = [
 def diagnose(
     history: Any = None,
     *,
-    loss: str = "categorical_crossentropy",
+    loss: str | None = None,
     n_classes: int | None = None,
     val_size: int | None = None,
+    weighted: bool = False,
+    mean_weight: float | None = None,
+    batchnorm: bool | None = None,
     model: Any = None,
     data: tuple[Any, np.ndarray] | None = None,
     val_score_fn: Callable[[], Any] | None = None,
@@ -150,7 +156,8 @@ def diagnose(
     """Run every probe that the given arguments allow; see each probe for its arguments."""
     findings: list[Finding] = []
     if history is not None:
-        findings += diagnose_history(history, loss=loss, n_classes=n_classes, val_size=val_size)
+        findings += diagnose_history(history, loss=loss, n_classes=n_classes, val_size=val_size, weighted=weighted,
+                                     mean_weight=mean_weight, batchnorm=batchnorm)
     if model is not None and data is not None:
         findings += probe_modes(model, *data)
     if val_score_fn is not None:

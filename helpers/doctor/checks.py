@@ -38,7 +38,7 @@ import numpy as np
 from helpers.doctor.findings import Finding
 from helpers.doctor.readers import as_history
 from helpers.runs import History
-from helpers.stats import LN2, binomial_se
+from helpers.stats import BOUND_CONDITIONS, accuracy_floor, binomial_se
 
 CROSS_ENTROPY_LOSSES = ("binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy")
 # Losses whose minimum is 0, so "how much of its first value is left" means something (UNDERFITTING).
@@ -152,6 +152,10 @@ class Context:
     n_classes: int | None
     val_size: int | None
     chance: float | None
+    loss_assumed: bool = False  # --loss not given: a cross-entropy is assumed, and findings that need it say so
+    weighted: bool = False  # the training loss is a weighted mean (class_weight, sample_weight)
+    mean_weight: float | None = None  # its mean per-sample weight, when known
+    batchnorm: bool | None = None  # whether the network has BatchNorm (None: unknown; the log cannot show it)
     findings: list[Finding] = field(default_factory=list)
     start: int = 0  # first row the checks look at (after a stale-statistics collapse)
     stop: int | None = None  # one past the last row (before a divergence)
@@ -167,6 +171,31 @@ class Context:
         # History stores lists; convert each column once, not at every check (100 000-epoch logs).
         self.arrays = {k: self.history[k] for k in self.history.metrics}
         self.all_epochs = self.history.epochs.astype(float)
+
+    def at(self, x: float) -> str:
+        """How the log counts its rows: "epoch 4", or on a Hugging Face log "evaluation 4 (step 1200)"."""
+        fmt = self.history.info.get("format")
+        steps = self.history.info.get("steps")
+        if fmt == "hf" and steps is not None and 1 <= x <= len(steps):
+            return f"evaluation {x:.0f} (step {steps[int(x) - 1]:.0f})"
+        if self.history.info.get("x") == "step":
+            return f"step {x:.0f}"
+        return f"epoch {x:.0f}"
+
+    @property
+    def row(self) -> str:
+        """One row of the log in words: "epoch", "logged epoch" (when rows skip epochs), "evaluation", "step"."""
+        word = self.unit[:-1]
+        if word == "epoch" and len(self.all_epochs) > 1 and np.nanmax(np.diff(self.all_epochs)) > 1:
+            return "logged epoch"
+        return word
+
+    @property
+    def unit(self) -> str:
+        """The plural of what a row is: epochs, evaluations or steps."""
+        if self.history.info.get("format") == "hf":
+            return "evaluations"
+        return "steps" if self.history.info.get("x") == "step" else "epochs"
 
     def col(self, name: str) -> np.ndarray | None:
         if name not in self.arrays:
@@ -208,16 +237,23 @@ def check_diverged(ctx: Context) -> list[Finding]:
     ctx.stop = ctx.start + at
     return [Finding(
         "DIVERGED", "warn",
-        f"{' and '.join(names)} are NaN or infinite from epoch {epochs[at]:.0f} to the end ({len(finite) - at} of "
-        f"{len(finite)} epochs): training diverged; the other checks read the epochs before.",
+        f"{' and '.join(names)} are NaN or infinite from {ctx.at(epochs[at])} to the end ({len(finite) - at} of "
+        f"{len(finite)} {ctx.unit}): training diverged; the other checks read the epochs before.",
         {"epoch": int(epochs[at]), "epochs_non_finite": len(finite) - at},
         "Lower the learning rate, clip gradients, check the inputs for NaN/inf and the loss for log(0).",
     )]
 
 
 def check_metric_consistency(ctx: Context) -> list[Finding]:
-    """METRIC_INCONSISTENT: an accuracy below 1 − L/ln 2 at the same epoch (cross-entropy losses only)."""
-    if ctx.loss not in CROSS_ENTROPY_LOSSES:
+    """METRIC_INCONSISTENT: an accuracy below ``helpers.stats.accuracy_floor`` at the same epoch.
+
+    The bound and its conditions are stated once, in ``helpers.stats`` (BOUND_CONDITIONS): label smoothing keeps
+    it; with per-sample weights it bounds the *weighted* accuracy, with the mean weight in the denominator. So a
+    weighted log is checked only when its mean weight is known (``mean_weight``); ``weighted`` without it stays
+    silent (the unweighted accuracy is not bounded). With the loss assumed (not given), the finding is a
+    warning that names the assumption; with the loss given, an error.
+    """
+    if ctx.loss not in CROSS_ENTROPY_LOSSES or (ctx.weighted and ctx.mean_weight is None):
         return []
     findings = []
     for prefix, split in (("", "training"), ("val_", "validation")):
@@ -228,24 +264,34 @@ def check_metric_consistency(ctx: Context) -> list[Finding]:
         # Multi-label (binary cross-entropy over K > 2 outputs): the loss is a mean over K labels, so the
         # expected number of wrong labels is ≤ K·L/ln 2 and subset accuracy ≥ 1 − K·L/ln 2.
         labels = ctx.n_classes if ctx.loss == "binary_crossentropy" and (ctx.n_classes or 0) > 2 else 1
-        floor = 1.0 - labels * loss / LN2
+        # Validation is weighted only when the user's validation data carry weights; Keras's class_weight
+        # weights training alone, so the weighted form applies to the training split.
+        weight = ctx.mean_weight if (ctx.mean_weight is not None and prefix == "") else 1.0
+        if ctx.weighted and prefix == "val_":
+            continue  # whether validation was weighted too is not in the log
+        floor = accuracy_floor(labels * loss, weight)
         bad = np.flatnonzero(acc < floor - BOUND_TOLERANCE)
         if not len(bad):
             continue
         worst = int(bad[np.argmax((floor - acc)[bad])])
+        form = "1 − L/ln 2" if labels == 1 else f"1 − {labels}·L/ln 2"
+        if weight != 1.0:
+            form = f"1 − L/({weight:.3g}·ln 2) (weighted accuracy, mean weight {weight:.3g})"
+        assumed = ("assuming the loss is a cross-entropy (--loss not given; a focal or multi-label loss breaks "
+                   "the bound: pass --loss other), " if ctx.loss_assumed else "")
         findings.append(Finding(
-            "METRIC_INCONSISTENT", "error",
-            f"{split} accuracy {acc[worst]:.4f} is impossible at loss {loss[worst]:.4f} (epoch "
-            f"{epochs[worst]:.0f}): cross-entropy L allows no accuracy below "
-            f"{'1 − L/ln 2' if labels == 1 else f'1 − {labels}·L/ln 2'} = {floor[worst]:.4f} (for an unweighted, "
-            "unsmoothed cross-entropy on the same samples as the accuracy).",
+            "METRIC_INCONSISTENT", "warn" if ctx.loss_assumed else "error",
+            f"{split} accuracy {acc[worst]:.4f} is impossible at loss {loss[worst]:.4f} ({ctx.at(epochs[worst])}): "
+            f"{assumed}a log-loss L allows no accuracy below {form} = {floor[worst]:.4f}, provided "
+            f"{'; '.join(BOUND_CONDITIONS[1:3])}"
+            + ("" if ctx.weighted else " and the loss is unweighted (pass --weighted for class_weight/sample_weight)")
+            + ".",
             {"split": split, "epochs_inconsistent": len(bad), "epochs_logged": len(epochs),
              "epoch": float(epochs[worst]), "loss": float(loss[worst]), "accuracy": float(acc[worst]),
-             "accuracy_floor": float(floor[worst])},
+             "accuracy_floor": float(floor[worst]), "mean_weight": weight, "loss_assumed": ctx.loss_assumed},
             "The metric is not the accuracy you think (e.g. keras.metrics.Accuracy() tests exact equality of "
             "probabilities and labels; use BinaryAccuracy/'binary_accuracy' or SparseCategoricalAccuracy), or the "
-            "labels do not match the outputs. Fix the metric before tuning anything. If the loss was weighted "
-            "(class_weight, sample_weight) or label-smoothed, the bound does not apply and this is no evidence.",
+            "labels do not match the outputs. Fix the metric before tuning anything.",
         ))
     return findings
 
@@ -267,8 +313,14 @@ def check_stale_norm_stats(ctx: Context) -> list[Finding]:
 
     Within COLLAPSE_WINDOW epochs the ratio falls by EARLY_RATIO (training loss alone cannot do that) and
     stays down, or (high from the first epoch) falls back below 2 and stays there: BatchNorm's moving
-    statistics caught up.
+    statistics caught up. The fall must come from validation: the validation loss itself falls by the factor the
+    ratio had to fall (a training loss that jumps up also shrinks the ratio, and says nothing about BatchNorm).
+
+    Only BatchNorm explains the collapse, and a log cannot show whether the network has it: ``batchnorm=False``
+    silences the check, ``None`` (unknown) makes the finding say that it assumes BatchNorm.
     """
+    if ctx.batchnorm is False or ctx.weighted:  # weighted training loss: the ratio compares unlike things
+        return []
     got = _ratio(ctx)
     if got is None or len(got[0]) < 3:
         return []
@@ -291,18 +343,26 @@ def check_stale_norm_stats(ctx: Context) -> list[Finding]:
             # high from the very first epoch, it falls back into the normal range (below 2, where
             # POPULATION_SHIFT's "stays" begins).
             fell = ratio[i] / max(ratio[j], 1e-12) >= EARLY_RATIO and after * EARLY_RATIO <= ratio[i]
-            if fell or (i == 0 and ratio[j] < NORMAL_RATIO and after < NORMAL_RATIO):
+            back = i == 0 and ratio[j] < NORMAL_RATIO and after < NORMAL_RATIO
+            # The ratio fell because validation itself collapsed, by the factor the ratio had to fall (not
+            # because the training loss jumped up).
+            from_val = val[i] / max(val[j], 1e-12) >= (EARLY_RATIO if fell else ratio[i] / NORMAL_RATIO)
+            if from_val and (fell or back):
                 start = int(np.flatnonzero(ctx.epochs == epochs[j])[0])
                 ctx.start += start
                 return [Finding(
                     "STALE_NORM_STATS", "warn",
-                    f"validation loss was {ratio[i]:.1f}× the training loss at epoch {epochs[i]:.0f}, then that "
-                    f"ratio fell {ratio[i] / ratio[j]:.0f}× by epoch {epochs[j]:.0f}: BatchNorm's moving statistics "
-                    "were catching up, this is not overfitting.",
+                    f"validation loss was {ratio[i]:.1f}× the training loss at {ctx.at(epochs[i])}, then that "
+                    f"ratio fell {ratio[i] / ratio[j]:.0f}× by {ctx.at(epochs[j])}"
+                    + (": BatchNorm's moving statistics were catching up" if ctx.batchnorm else
+                       ": if the network has BatchNorm (the log cannot show it; pass --no-batchnorm if not), its "
+                       "moving statistics were catching up")
+                    + ", and this is not overfitting.",
                     {"epoch_high": float(epochs[i]), "ratio_high": float(ratio[i]),
                      "epoch_collapse_start": float(epochs[i]), "epoch_collapsed": float(epochs[j]),
                      "collapse_factor": float(val[i] / max(val[j], 1e-12)),
-                     "ratio_fall": float(ratio[i] / max(ratio[j], 1e-12))},
+                     "ratio_fall": float(ratio[i] / max(ratio[j], 1e-12)),
+                     "assumes_batchnorm": ctx.batchnorm is None},
                     "Score the training set in inference mode too (it shows the same high loss); lower the "
                     "BatchNorm momentum (e.g. 0.9) or train more steps per epoch; judge the model after the collapse.",
                 )]
@@ -319,8 +379,13 @@ def check_population_shift(ctx: Context) -> list[Finding]:
     is ≥ 2 there and after; validation either never improved on its first epoch or was already ≥ 2× training
     at its best epoch (so the gap was there before any overfitting), and its best epoch is not in the last
     third (it stopped following). Not on a VAL_NOISY curve.
+
+    A validation best at the first epoch (or evaluation) that was then no worse than the training loss had
+    everything training had: the gap that opens after is overfitting (the commonest fine-tuning shape: a
+    pretrained model is already fit at its first evaluation), not another population. Not on a weighted log
+    (its training loss is a weighted mean, its validation loss not: their ratio compares unlike things).
     """
-    if "STALE_NORM_STATS" in ctx.found:
+    if "STALE_NORM_STATS" in ctx.found or ctx.weighted:
         return []
     got = _ratio(ctx)
     if got is None:
@@ -330,13 +395,16 @@ def check_population_shift(ctx: Context) -> list[Finding]:
     evidence: dict[str, Any] = {"epoch1_ratio": float(ratio[0]), "median_ratio": median_all,
                                 "final_ratio": float(ratio[-1])}
     if ratio[0] >= EARLY_RATIO and median_all >= EARLY_RATIO:
-        message = (f"validation loss is {ratio[0]:.1f}× the training loss at epoch {epochs[0]:.0f} and stays "
+        message = (f"validation loss is {ratio[0]:.1f}× the training loss at {ctx.at(epochs[0])} and stays "
                    f"{median_all:.1f}× (median): validation looks drawn from another population.")
     else:
         fallen = np.flatnonzero(train <= train[0] / EARLY_RATIO)
         best = int(np.argmin(smooth(val)))
         still_improving = best >= len(val) - max(1, len(val) // 3)
-        if not len(fallen) or (best > 0 and ratio[best] < NORMAL_RATIO) or "VAL_NOISY" in ctx.found or still_improving:
+        # At epoch 1 the training loss is an average over a learning epoch, so the ordinary-gap test is
+        # val ≤ train there; later, val < NORMAL_RATIO × train.
+        followed = ratio[best] < (NORMAL_RATIO if best > 0 else 1.0)
+        if not len(fallen) or followed or "VAL_NOISY" in ctx.found or still_improving:
             # Validation that improved and was close to training at its best epoch comes from the same
             # population: a gap that opens after it is overfitting. A validation still reaching its best in
             # the last third of the run is following training, only more slowly. And a noisy validation
@@ -349,7 +417,7 @@ def check_population_shift(ctx: Context) -> list[Finding]:
             return []
         evidence.update(early_epoch=float(epochs[e]), val_gain_share=gain_share, ratio_at_best=float(ratio[best]),
                         ratio_at_early_epoch=float(ratio[e]), median_ratio_after=after)
-        message = (f"by epoch {epochs[e]:.0f} training loss fell to a third, but validation recovered only "
+        message = (f"by {ctx.at(epochs[e])} training loss fell to a third, but validation recovered only "
                    f"{100 * max(gain_share, 0):.0f}% of that gain and stays {after:.1f}× the training loss: validation "
                    "looks drawn from another population (or nothing learnt carries over to it).")
     return [Finding(
@@ -385,11 +453,13 @@ def _inferred_chance(ctx: Context) -> tuple[float | None, str]:
     if ctx.chance is not None:
         return ctx.chance, "given"
     got = ctx.pair("val_loss")
-    if ctx.loss in CROSS_ENTROPY_LOSSES and got is not None and len(got[0]):
+    # A guess needs a cross-entropy (ln K is what an untrained classifier scores) and is said as a guess.
+    stated = ctx.loss in CROSS_ENTROPY_LOSSES and not ctx.weighted
+    if stated and got is not None and len(got[0]):
         first = float(got[1][0])
         k = round(math.exp(first)) if first < 10 else 0
         if k >= 2 and abs(first - math.log(k)) <= LN_K_TOLERANCE * math.log(k):
-            return 1.0 / k, f"first-epoch val loss {first:.3f} ≈ ln {k}"
+            return 1.0 / k, f"guessed: {k} classes, from the first-epoch val loss {first:.3f} ≈ ln {k}"
     return None, ""
 
 
@@ -414,8 +484,8 @@ def check_val_at_chance(ctx: Context) -> list[Finding]:
         if moved > Z * train_noise and moved >= MATERIAL_ACCURACY / 2:
             return [Finding(
                 "VAL_AT_CHANCE", "warn",
-                f"validation accuracy is exactly {val[at]:.6g} for {run} epochs in a row (from epoch "
-                f"{epochs[at]:.0f}) while training accuracy moved {moved:.3f}: the model predicts one class for "
+                f"validation accuracy is exactly {val[at]:.6g} for {run} {ctx.unit} in a row (from "
+                f"{ctx.at(epochs[at])}) while training accuracy moved {moved:.3f}: the model predicts one class for "
                 f"every validation sample, so {val[at]:.3f} is that class's share (chance/majority).",
                 {"frozen_value": float(val[at]), "frozen_epochs": run, "from_epoch": float(epochs[at]),
                  "repeat_rate_elsewhere": q,
@@ -431,9 +501,10 @@ def check_val_at_chance(ctx: Context) -> list[Finding]:
     band = _chance_band(chance, ctx.val_size)
     climbed = train[-1] - chance >= 3 * MATERIAL_ACCURACY and train[-1] - train[0] >= MATERIAL_ACCURACY
     if np.all(np.abs(tail - chance) <= band) and climbed:
+        guessed = f" ({source}; pass --classes)" if source.startswith("guessed") else ""
         return [Finding(
             "VAL_AT_CHANCE", "warn",
-            f"validation accuracy stays within {band:.3f} of chance ({chance:.3f}) while training accuracy "
+            f"validation accuracy stays within {band:.3f} of chance ({chance:.3f}{guessed}) while training accuracy "
             f"climbed to {train[-1]:.3f}: the model learns nothing that carries to validation.",
             {"chance": chance, "chance_from": source, "val_accuracy_last": float(val[-1]),
              "train_accuracy_last": float(train[-1]), "noise_band": band},
@@ -457,8 +528,11 @@ def check_nothing_learnt(ctx: Context) -> list[Finding]:
             np.abs(val[tail] - chance) <= band):
         return [Finding(
             "NOTHING_LEARNT", "warn",
-            f"after {len(epochs)} epochs training accuracy ({train[-1]:.3f}) and validation accuracy "
-            f"({val[-1]:.3f}) both sit at chance ({chance:.3f}): the model cannot fit even the data it trains on, "
+            f"after {len(epochs)} {ctx.unit} training accuracy ({train[-1]:.3f}) and validation accuracy "
+            f"({val[-1]:.3f}) both sit at chance ({chance:.3f}"
+            + (f"; {ctx.notes.get('chance_from')}; pass --classes" if str(ctx.notes.get("chance_from", "")).startswith(
+                "guessed") and ctx.chance is None else "")
+            + "): the model cannot fit even the data it trains on, "
             "so this is not overfitting.",
             {"chance": chance, "train_accuracy_last": float(train[-1]), "val_accuracy_last": float(val[-1]),
              "noise_band": band, "epochs": len(epochs)},
@@ -467,13 +541,6 @@ def check_nothing_learnt(ctx: Context) -> list[Finding]:
             "learning rate is neither zero nor huge. Then try to overfit a handful of samples.",
         )]
     return []
-
-
-def _jitter(values: np.ndarray) -> float:
-    """Mean distance of each point from the midpoint of its neighbours (the old, mean-based jitter)."""
-    if len(values) < 3:
-        return 0.0
-    return float(np.mean(np.abs(values[1:-1] - (values[:-2] + values[2:]) / 2)))
 
 
 def check_val_noise(ctx: Context) -> list[Finding]:
@@ -488,16 +555,29 @@ def check_val_noise(ctx: Context) -> list[Finding]:
     if ctx.val_size and val_only is not None and len(val_only[0]) >= 3:
         val = val_only[1]
         half = val[len(val) // 2 :] if len(val) >= 6 else val
-        jitter = _jitter(half)
         p = float(np.clip(half.mean(), 0.0, 1.0))
         se = float(binomial_se(p, ctx.val_size))
-        if jitter > NOISE_FACTOR * max(se, 1.0 / ctx.val_size):
+        # What moves validation accuracy between epochs when nothing is wrong: the binomial error of
+        # val_size rows, and the weights themselves changing (the training curve's own jitter). On a large
+        # validation set the first is tiny and the second dominates, so both belong to the noise floor.
+        s_val = noise_sigma(val)
+        s_train = noise_sigma(acc[1]) if acc is not None and len(acc[0]) >= 3 else 0.0
+        expected = math.sqrt(max(se, 1.0 / ctx.val_size) ** 2 + s_train ** 2)
+        sv = smooth(val)
+        improvement = float(abs(sv.max() - sv[0]))
+        gap = abs(float(np.median((acc[1] - acc[2])[-max(3, len(acc[0]) // 3) :]))) if acc is not None and len(
+            acc[0]) else 0.0
+        # Noise is a problem when it also hides the story: swings (±2σ) as large as the gap, range (4σ) as
+        # large as the curve's improvement.
+        hides = 2 * s_val >= max(gap, 2 * se) or 4 * s_val >= improvement
+        if s_val > NOISE_FACTOR * expected and hides:
             return [Finding(
                 "VAL_NOISY", "warn",
-                f"validation accuracy jumps {jitter:.3f} around its own trend from epoch to epoch, "
-                f"{jitter / max(se, 1e-12):.0f}× its binomial error ({se:.4f} for {ctx.val_size} rows): something "
-                "besides sampling moves it.",
-                {"jitter": jitter, "binomial_se": se, "val_size": ctx.val_size},
+                f"validation accuracy swings ±{2 * s_val:.3f} around its trend from one {ctx.row} to the "
+                f"next, {s_val / expected:.0f}× what {ctx.val_size} rows (binomial SE {se:.4f}) and the training "
+                f"curve's own jitter ({s_train:.4f}) explain: something besides sampling moves it.",
+                {"val_noise_sd": s_val, "binomial_se": se, "train_noise_sd": s_train, "val_size": ctx.val_size,
+                 "gap": gap, "val_improvement": improvement, "metric": "accuracy", "swing": 2 * s_val},
                 "Look for randomness reaching validation (augmentation, dropout at inference), a learning rate that "
                 "is too high, or BatchNorm statistics that move between epochs.",
             )]
@@ -506,7 +586,7 @@ def check_val_noise(ctx: Context) -> list[Finding]:
                 "VAL_NOISY", "info",
                 f"with {ctx.val_size} validation rows, accuracy near {p:.2f} is only known to ±{se:.3f} (1 SE): "
                 f"differences smaller than {2 * se:.2f} between runs are noise.",
-                {"binomial_se": se, "val_size": ctx.val_size, "jitter": jitter},
+                {"binomial_se": se, "val_size": ctx.val_size, "val_noise_sd": s_val},
                 "Use a larger validation set, cross-validation, or report the error bar beside every number.",
             )]
         return []
@@ -533,9 +613,9 @@ def check_val_noise(ctx: Context) -> list[Finding]:
             unit = "" if name == "accuracy" else " (log scale: relative swings)"
             return [Finding(
                 "VAL_NOISY", "warn",
-                f"validation {name} swings ±{2 * s_val:.3f}{unit} from epoch to epoch, "
+                f"validation {name} swings ±{2 * s_val:.3f}{unit} from one {ctx.row} to the next, "
                 f"{s_val / s_train:.0f}× the training curve's jitter and as large as what the curves show "
-                f"(gap {gap:.3f}, improvement {improvement:.3f}): read the trend, not any single epoch.",
+                f"(gap {gap:.3f}, improvement {improvement:.3f}): read the trend, not any single {ctx.row}.",
                 {"metric": name, "val_noise_sd": s_val, "train_noise_sd": s_train, "gap": gap,
                  "val_improvement": improvement,
                  # the swing in the loss's own units (±2σ; σ is relative on the log scale)
@@ -575,13 +655,20 @@ def _overfit_analysis(ctx: Context) -> dict[str, Any] | None:
     gap_at_plateau = float(sv[p]) - float(st[p])
     widen = end_gap - gap_at_plateau
     # A mean of k points minus a running median of w points: SD ≈ σ√(1/k + 1.25²/w).
-    rise_sig = rise > Z * s_val * math.sqrt(1 / k + 1.5625 / w)
+    # A rise needs epochs after the best one (the mean of the last two epochs of a curve still falling at its
+    # end lies above its last value, and is no rise).
+    rise_sig = after >= 2 and rise > Z * s_val * math.sqrt(1 / k + 1.5625 / w)
     widen_sig = widen > Z * s_gap * math.sqrt(1 / kp + 1.5625 / w)
     train_noise = max(noise_sigma(train), RESOLUTION * abs(float(st[p])))
     still_learning = float(np.mean(train[-kp:])) < float(st[p]) - Z * train_noise * math.sqrt(1 / kp + 1.5625 / w)
-    return {"epochs": epochs, "best": b, "best_epoch": float(epochs[b]), "best_val_loss": float(sv[b]),
+    # The best value printed is the logged one at the logged epoch (the checkpoint one would keep), never the
+    # smoothed curve's; the rise is measured from it too.
+    rise = end_val - float(val[b])
+    return {"epochs": epochs, "best": b, "best_epoch": float(epochs[b]), "best_val_loss": float(val[b]),
             "plateau_epoch": float(epochs[p]), "after": after, "plateau": plateau, "rise": rise,
-            "gap_at_best": gap_at_plateau, "rise_share": rise / level, "widen": widen,
+            "gap_at_best": gap_at_plateau, "rise_share": rise / max(abs(float(val[b])), 1e-12), "widen": widen,
+            "end_k": k, "end_val": end_val, "train_at_best": float(train[b]),
+            "lowest_epoch": float(epochs[int(np.argmin(val))]), "lowest_val_loss": float(np.min(val)),
             "final_gap": end_gap, "rise_significant": bool(rise_sig),
             "widen_significant": bool(widen_sig), "train_still_falling": bool(still_learning),
             "final_val_loss": float(val[-1]), "final_train_loss": float(train[-1])}
@@ -614,15 +701,31 @@ def check_overfitting(ctx: Context) -> list[Finding]:
         at_best = int(np.argmin(np.abs(acc[0] - a["best_epoch"])))
         extra = {"accuracy_gap_at_best": float(acc[1][at_best] - acc[2][at_best]),
                  "accuracy_gap_final": float(np.mean((acc[1] - acc[2])[-3:]))}
-    how = (f"has risen {100 * a['rise_share']:.0f}% since" if rise else
-           f"has been flat within its noise since epoch {a['plateau_epoch']:.0f} (now {a['final_val_loss']:.4g}), "
-           f"while the gap to training widened by {a['widen']:.3g}")
+    how = (f"the mean of its last {a['end_k']} {ctx.unit}, {a['end_val']:.4g}, is {a['rise']:.3g} "
+           f"({100 * a['rise_share']:.0f}%) above it," if rise else
+           f"has been flat within its noise since {ctx.at(a['plateau_epoch'])} (now {a['final_val_loss']:.4g}); the "
+           f"gap to training widened by {a['widen']:.3g},")
+    caveat = ""
+    if a["best"] == 0 and a["best_val_loss"] > a["train_at_best"]:
+        caveat = (f" Best at the first {ctx.unit[:-1]}, already above the training loss: either the model fit "
+                  "validation as well as it ever would from the start (usual when fine-tuning a pretrained model) "
+                  "and then overfit, or validation comes from another population; the log alone cannot tell.")
+    elif a["best"] == 0:
+        caveat = (f" At the first {ctx.unit[:-1]} validation was no worse than training: it came from the same "
+                  "population, and the gap that opened after is overfitting (usual when fine-tuning a pretrained "
+                  "model: stop at the first evaluation, or lower the learning rate).")
+    if a["lowest_epoch"] == a["best_epoch"]:
+        where = f"validation loss was lowest at {ctx.at(a['best_epoch'])} ({a['best_val_loss']:.4g}, as logged)"
+    else:  # the single lowest value is a dip inside the noise; say both, each as logged
+        where = (f"validation loss was at its best around {ctx.at(a['best_epoch'])} ({a['best_val_loss']:.4g} logged "
+                 f"there; its single lowest value, {a['lowest_val_loss']:.4g} at {ctx.at(a['lowest_epoch'])}, is a dip "
+                 "within its noise)")
     return [Finding(
         "OVERFITTING", "warn",
-        f"validation loss was lowest at epoch {a['best_epoch']:.0f} ({a['best_val_loss']:.4g}) and {how}, "
-        "while training loss kept falling.",
-        {"best_epoch": a["best_epoch"], "best_val_loss": a["best_val_loss"], "plateau_epoch": a["plateau_epoch"],
-         "rise": a["rise_share"],
+        f"{where} and {how} while training loss kept falling.{caveat}",
+        {"best_epoch": a["best_epoch"], "best_val_loss": a["best_val_loss"], "lowest_epoch": a["lowest_epoch"],
+         "lowest_val_loss": a["lowest_val_loss"], "plateau_epoch": a["plateau_epoch"],
+         "rise": a["rise_share"], "rise_abs": a["rise"],
          "widening": a["widen"], "final_gap": a["final_gap"], "final_val_loss": a["final_val_loss"],
          "final_train_loss": a["final_train_loss"], "kind": "rise" if rise else "plateau", **extra},
         "Keep the weights of the best epoch (early stopping / checkpoint); then regularise (weight decay, "
@@ -648,22 +751,32 @@ def check_underfitting(ctx: Context) -> list[Finding]:
     recent_fall = float(np.mean(train[-2 * k : -k]) - end) if len(train) >= 2 * k else float(train[0] - end)
     flat = recent_fall <= Z * level_noise
     frozen = float(np.ptp(train)) <= RESOLUTION * abs(end)
-    chance = ctx.chance if ctx.chance is not None else ctx.notes.get("chance")
+    # Only a class count names ln K: given by the user, or guessed from a first val loss ≈ ln K and then said
+    # in the message; a majority share (whose untrained loss is the label entropy, not −ln p) or a weighted loss
+    # would invent the level.
     single_label = ctx.loss in ("categorical_crossentropy", "sparse_categorical_crossentropy") or (
         ctx.loss == "binary_crossentropy" and (ctx.n_classes or 2) <= 2)
-    untrained = -math.log(chance) if chance and single_label else None  # an untrained classifier scores ln K
+    k_classes, guessed = ctx.n_classes, ""
+    if k_classes is None and str(ctx.notes.get("chance_from", "")).startswith("guessed"):
+        k_classes = round(1 / ctx.notes["chance"])
+        guessed = f"; {ctx.notes['chance_from']}, pass --classes"
+    chance = 1.0 / k_classes if k_classes else None
+    untrained = math.log(k_classes) if k_classes and single_label and not ctx.weighted else None
     if untrained is not None and end >= UNDERFIT_SHARE * untrained:
+        assumed = " (assuming the loss is a cross-entropy; pass --loss" + guessed + ")" if ctx.loss_assumed else (
+            f" ({guessed[2:]})" if guessed else "")
         return [Finding(
             "UNDERFITTING", "info",
-            f"training loss ends at {end:.4g}, {100 * end / untrained:.0f}% of ln {1 / chance:.0f} = {untrained:.3f}, "
-            "the loss of a classifier that learnt nothing: the model has not fit its own training data.",
+            f"training loss ends at {end:.4g}, {100 * end / untrained:.0f}% of ln {k_classes} = {untrained:.3f}, "
+            f"the loss of a {k_classes}-class classifier that learnt nothing{assumed}: the model has not fit its "
+            "own training data.",
             {"final_train_loss": end, "untrained_loss": untrained, "chance": chance},
             "Add capacity or features, train longer or with a better learning rate; check the inputs are informative.",
         )]
     if flat and (frozen or (ctx.loss in ZERO_FLOOR_LOSSES and end >= UNDERFIT_SHARE * train[0])):
         return [Finding(
             "UNDERFITTING", "info",
-            (f"training loss is identical every epoch ({end:.5g}): the weights are not updating."
+            (f"training loss is identical every {ctx.unit[:-1]} ({end:.5g}): the weights are not updating."
              if frozen else
              f"training loss fell only from {train[0]:.4g} to {end:.4g} ({100 * (1 - end / train[0]):.0f}%) and "
              "is flat: the model does not fit its own training data."),
@@ -683,7 +796,13 @@ def _gap_metric(ctx: Context) -> tuple[str, np.ndarray, np.ndarray, np.ndarray] 
 
 
 def check_gap(ctx: Context) -> list[Finding]:
-    """GAP (summary): how big the train–val gap is, at the end and at the best epoch, its trend, the verdict."""
+    """GAP (summary): how big the train–val gap is, at the end and at the best epoch, its trend, the verdict.
+
+    The trend is of the gap's size on the side where it ends: when validation ends ahead of training (dropout,
+    augmentation or mixup on the training curve), "widening" means validation pulling further ahead. A gap is
+    small when it is under MATERIAL_ACCURACY in accuracy, or (in loss) when validation is under NORMAL_RATIO ×
+    the training loss.
+    """
     got = _gap_metric(ctx)
     if got is None:
         return []
@@ -696,6 +815,8 @@ def check_gap(ctx: Context) -> list[Finding]:
     if a is not None:  # the best epoch by validation loss, when there is one
         best = int(np.argmin(np.abs(epochs - a["best_epoch"])))
     sg = smooth(gap)
+    val_ahead = float(sg[-1]) < 0
+    size, sg = (-gap, -sg) if val_ahead else (gap, sg)  # the gap measured on the side where it ends
     trend, since = "steady", None
     if n >= 4:
         s_gap = max(noise_sigma(gap), RESOLUTION * max(abs(float(np.median(val))), 1e-12))
@@ -707,49 +828,66 @@ def check_gap(ctx: Context) -> list[Finding]:
         hi = int(np.flatnonzero(sg[:-1] >= sg[:-1].max() - band)[-1])
         k = max(2, (n - 1 - lo) // 2)
         sd = s_gap * math.sqrt(1 / k + 1.5625 / w)
-        if float(np.mean(gap[-k:])) - sg[lo] > Z * sd and lo < n - 2:
+        if float(np.mean(size[-k:])) - sg[lo] > Z * sd and lo < n - 2:
             trend, since = "widening", float(epochs[lo])
         else:
             k = max(2, (n - 1 - hi) // 2)
-            if sg[hi] - float(np.mean(gap[-k:])) > Z * s_gap * math.sqrt(1 / k + 1.5625 / w) and hi < n - 2:
+            if sg[hi] - float(np.mean(size[-k:])) > Z * s_gap * math.sqrt(1 / k + 1.5625 / w) and hi < n - 2:
                 trend, since = "narrowing", float(epochs[hi])
     val_state = ""
     if a is not None:
         if a["rise_significant"]:
-            val_state = f"val loss rising since epoch {a['best_epoch']:.0f}"
+            val_state = f"val loss rising since {ctx.at(a['best_epoch'])}"
         elif a["plateau"] >= 2:
-            val_state = f"val loss flat since epoch {a['plateau_epoch']:.0f}"
+            val_state = f"val loss flat since {ctx.at(a['plateau_epoch'])}"
         else:
             val_state = "val loss still falling"
-    verdict_code = verdict(ctx.findings)
-    if verdict_code is not None:
-        words = VERDICT_WORDS[verdict_code]
-    elif val_state == "val loss still falling" or (a is None and best >= n - 2 and n >= 3):
-        words = "still improving: no overfitting yet"
+    if name == "accuracy":
+        small = abs(float(gap[-1])) < MATERIAL_ACCURACY
+        size_words = f"{abs(float(gap[-1])):.2f}"
+    elif not higher and train[-1] > 0 and val[-1] > 0:
+        ratio = float(val[-1] / train[-1])
+        small = 1 / NORMAL_RATIO < ratio < NORMAL_RATIO
+        size_words = f"val {ratio:.2g}× train"
     else:
-        material = MATERIAL_ACCURACY if name == "accuracy" else None
-        small = (abs(gap[-1]) < material) if material is not None else (trend != "widening")
-        if small:
-            words = "small gap: healthy"
-        elif trend == "widening":  # material and growing, validation not (yet) rising: memorising faster than learning
-            words = "a material gap that keeps widening: training improves faster than validation (memorising)"
-        else:
-            words = "a steady gap, nothing is diverging"
+        small = trend != "widening"
+        size_words = f"{abs(float(gap[-1])):.3g}"
+    verdict_code = verdict(ctx.findings)
+    if verdict_code == "UNDERFITTING" and trend == "widening" and not val_ahead:
+        # Both facts stand (training loss still high, the gap growing); neither is the whole story.
+        words = "training loss still high (underfitting) while the gap widens: the model memorises more than it learns"
+    elif verdict_code is not None:
+        words = VERDICT_WORDS[verdict_code]
+    elif val_ahead:
+        words = (f"validation ahead of training ({size_words}): usual when the logged training curve carries "
+                 "dropout, augmentation or an epoch average that validation does not")
+    elif val_state == "val loss still falling" or (a is None and best >= n - 2 and n >= 3):
+        words = ("still improving: no overfitting yet" if small else
+                 f"still improving, but the gap is large ({size_words}): training learns faster than validation")
+    elif small and trend == "widening":
+        words = f"a small gap ({size_words}), but widening: watch it"
+    elif small:
+        words = "small gap: healthy"
+    elif trend == "widening":  # material and growing, validation not (yet) rising: memorising faster than learning
+        words = f"a material gap ({size_words}) that keeps widening: training improves faster than validation"
+    else:
+        words = f"a large steady gap ({size_words}), nothing is diverging"
     fmt = ".2f" if name == "accuracy" else ".4g"
-    parts = [f"{name}: train {train[-1]:{fmt}} vs val {val[-1]:{fmt}} at epoch {epochs[-1]:.0f}"]
+    parts = [f"{name}: train {train[-1]:{fmt}} vs val {val[-1]:{fmt}} at {ctx.at(epochs[-1])}"]
     if best != n - 1:
-        parts[0] += f" (at the best epoch {epochs[best]:.0f}: {train[best]:{fmt}} vs {val[best]:{fmt}})"
+        parts[0] += f" (at the best {ctx.unit[:-1]}, {epochs[best]:.0f}: {train[best]:{fmt}} vs {val[best]:{fmt}})"
     if trend != "steady":
-        parts.append(f"{trend} since epoch {since:.0f}")
+        parts.append(f"{'validation lead ' if val_ahead else 'gap '}{trend} since {ctx.at(since)}")
     if val_state:
         parts.append(f"{'while ' if trend != 'steady' else ''}{val_state}")
     message = ", ".join(parts[:2]) + (f" {parts[2]}" if len(parts) > 2 else "") + f": {words}"
-    message += f"; best epoch {epochs[best]:.0f}."
+    message += f"; best {ctx.at(epochs[best])}."
     return [Finding(
         "GAP", "summary", message,
         {"metric": name, "train_last": float(train[-1]), "val_last": float(val[-1]), "gap_last": float(gap[-1]),
          "best_epoch": float(epochs[best]), "gap_at_best": float(gap[best]), "trend": trend,
-         "trend_since_epoch": since, "val_state": val_state, "verdict": words, "verdict_code": verdict_code},
+         "trend_since_epoch": since, "val_state": val_state, "val_ahead": val_ahead, "small": bool(small),
+         "verdict": words, "verdict_code": verdict_code},
         "Judge the model at its best epoch; the findings above say what to fix. A gap that widens while "
         "validation stalls is overfitting: stop early, regularise, or get more data.",
     )]
@@ -811,19 +949,31 @@ CHECKS: tuple[Check, ...] = (
 def diagnose_history(
     history: Any,
     *,
-    loss: str = "categorical_crossentropy",
+    loss: str | None = None,
     n_classes: int | None = None,
     val_size: int | None = None,
     chance: float | None = None,
+    weighted: bool = False,
+    mean_weight: float | None = None,
+    batchnorm: bool | None = None,
 ) -> list[Finding]:
     """Every check that needs only per-epoch numbers, in the order of CHECKS.
 
     history: a Keras History, a Gap Clinic History, a dict of per-epoch lists or a log path.
     loss: the loss in the ``loss`` column: a cross-entropy (the accuracy bound applies), "mse", "mae", "huber"
-    (losses with a floor at 0), or "other".
+    (losses with a floor at 0), or "other"; None (not given): a cross-entropy is assumed, and every finding
+    that rests on it says so (and is a warning, not an error).
     n_classes: for the chance-level checks (or pass ``chance``, e.g. the majority rate).
     val_size: validation rows, for the binomial-noise checks.
+    weighted: the training loss is a weighted mean (class_weight, sample_weight): the accuracy bound then holds
+    for the weighted accuracy only, with the mean weight in the denominator (``helpers.stats.accuracy_floor``),
+    and the val/train loss ratio compares unlike things, so the ratio checks are skipped.
+    mean_weight: the mean per-sample weight (implies ``weighted``); with it the training bound is checked.
+    batchnorm: whether the network has BatchNorm; None (unknown) makes STALE_NORM_STATS say it assumes it,
+    False silences it.
     """
+    loss_assumed = loss is None
+    loss = "categorical_crossentropy" if loss is None else loss
     if loss not in LOSSES:
         raise ValueError(f"loss={loss!r}; choose one of {', '.join(CROSS_ENTROPY_LOSSES)}, mse, mae, huber or 'other'.")
     if n_classes is not None and (not isinstance(n_classes, int) or n_classes < 2):
@@ -832,10 +982,16 @@ def diagnose_history(
         raise ValueError(f"val_size={val_size!r} must be a positive integer.")
     if chance is not None and not 0.0 < chance < 1.0:
         raise ValueError(f"chance={chance!r} must be a share between 0 and 1.")
+    if mean_weight is not None and not (isinstance(mean_weight, (int, float)) and mean_weight > 0):
+        raise ValueError(f"mean_weight={mean_weight!r} must be > 0 (the mean per-sample weight).")
+    if batchnorm not in (None, True, False):
+        raise ValueError(f"batchnorm={batchnorm!r}; choose True, False or None (unknown).")
     h = as_history(history)
     if chance is None and n_classes is not None:
         chance = 1.0 / n_classes
-    ctx = Context(h, loss, n_classes, val_size, chance)
+    ctx = Context(h, loss, n_classes, val_size, chance, loss_assumed=loss_assumed,
+                  weighted=weighted or mean_weight is not None,
+                  mean_weight=float(mean_weight) if mean_weight is not None else None, batchnorm=batchnorm)
     with np.errstate(all="ignore"):  # all-zero or all-NaN rows: the checks handle them; numpy need not shout
         for check in CHECKS:
             ctx.findings += check.run(ctx)

@@ -27,17 +27,47 @@ def _parser() -> argparse.ArgumentParser:
         description="Why is training accuracy so much better than validation? Diagnose a training log: Keras "
                     "CSVLogger (any separator) or History JSON, Lightning metrics.csv, Hugging Face "
                     "trainer_state.json, TensorBoard event files. The format is detected from the content.")
-    parser.add_argument("log", help="the log file (or a TensorBoard log folder)")
+    parser.add_argument("log", help="the log file, a TensorBoard log folder, or - to read pasted Keras console "
+                                    "output (or any text log) from standard input")
     parser.add_argument("--format", default="auto", choices=["auto", *FORMATS], help="force a format")
     parser.add_argument("--all", action="store_true", help="diagnose every run appended in the file, not the last")
-    parser.add_argument("--loss", default="categorical_crossentropy", choices=LOSSES,
+    parser.add_argument("--loss", default=None, choices=LOSSES,
                         help="the loss in the 'loss' column (the accuracy bound needs a cross-entropy; "
-                             "underfitting needs a loss whose floor is 0)")
+                             "underfitting needs a loss whose floor is 0); not given: a cross-entropy is assumed "
+                             "and the findings that rest on it say so. Focal loss: 'other'")
+    parser.add_argument("--weighted", action="store_true",
+                        help="the training loss was weighted (class_weight, sample_weight): the accuracy bound "
+                             "then holds for the weighted accuracy only and the val/train loss ratio compares "
+                             "unlike things")
+    parser.add_argument("--mean-weight", type=float, default=None,
+                        help="the mean per-sample weight (implies --weighted): the training bound becomes "
+                             "1 - L/(mean_weight·ln 2) on the weighted accuracy")
+    parser.add_argument("--no-batchnorm", action="store_true",
+                        help="the network has no BatchNorm (silences STALE_NORM_STATS, which otherwise says it "
+                             "assumes BatchNorm)")
     parser.add_argument("--classes", type=int, default=None, help="number of classes (chance-level checks)")
     parser.add_argument("--val-size", type=int, default=None, help="validation rows (binomial-noise checks)")
     parser.add_argument("--json", action="store_true", help="print findings as JSON")
-    parser.add_argument("--explain", action="store_true", help="print each finding's evidence numbers and fix")
+    parser.add_argument("--explain", action="store_true",
+                        help="print each finding's evidence numbers too (the fix is always printed)")
     return parser
+
+
+def _read(args: argparse.Namespace) -> list:
+    """The runs of the log; ``-`` reads standard input (pasted console output) through a temporary file."""
+    if args.log != "-":
+        return read_runs(args.log, format=args.format)
+    import tempfile
+    from pathlib import Path
+
+    data = sys.stdin.buffer.read()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "stdin"
+        path.write_bytes(data)
+        try:
+            return read_runs(path, format=args.format)
+        except ValueError as err:
+            raise ValueError(str(err).replace(str(path), "stdin")) from None
 
 
 def _one_line(err: BaseException) -> str:
@@ -69,9 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # below, or the findings, are the whole output.
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            runs = read_runs(args.log, format=args.format)
+            runs = _read(args)
             chosen = list(enumerate(runs, start=1)) if args.all else [(len(runs), runs[-1])]
-            results = [(i, h, diagnose_history(h, loss=args.loss, n_classes=args.classes, val_size=args.val_size))
+            results = [(i, h, diagnose_history(h, loss=args.loss, n_classes=args.classes, val_size=args.val_size,
+                                               weighted=args.weighted, mean_weight=args.mean_weight,
+                                               batchnorm=False if args.no_batchnorm else None))
                        for i, h in chosen]
     except ValueError as err:  # LogError included: the message names the problem
         print(f"error: {_one_line(err)}", file=sys.stderr)
@@ -90,16 +122,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _print_results(args: argparse.Namespace, runs: list, results: list) -> None:
     if args.json:
         if args.all:
-            doc: Any = [{"run": i, "epochs": [int(h.epochs[0]), int(h.epochs[-1])],
+            doc: Any = [{"run": i, "name": h.info.get("run"), "epochs": [int(h.epochs[0]), int(h.epochs[-1])],
                          "findings": [f.to_dict() for f in found]} for i, h, found in results]
         else:
             doc = [f.to_dict() for f in results[0][2]]
         print(json.dumps(_jsonable(doc), indent=2, ensure_ascii=False), flush=True)
     else:
         blocks = []
+        named = [h.info.get("run") for h in runs]
+        if not args.all and len(runs) > 1 and named[-1] is not None:
+            # Several TensorBoard runs in one folder: never merged; say which one this is.
+            blocks.append(f"{len(runs)} runs in this folder ({', '.join(map(str, named))}); diagnosing the last, "
+                          f"{named[-1]}; --all for every run.")
         for i, h, found in results:
-            head = f"run {i} of {len(runs)} (epochs {h.epochs[0]}–{h.epochs[-1]}):\n" if args.all else ""
-            blocks.append(head + report(found, explain=args.explain))
+            name = f" {h.info['run']}" if h.info.get("run") is not None else ""
+            head = f"run {i} of {len(runs)}{name} (epochs {h.epochs[0]}–{h.epochs[-1]}):\n" if args.all else ""
+            blocks.append(head + report(found, explain=args.explain, fix=True))
         print("\n\n".join(blocks), flush=True)
 
 

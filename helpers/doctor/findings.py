@@ -36,6 +36,12 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def brief(self) -> str:
+        """The finding and the fix to try (the GAP line, which describes, without its generic advice)."""
+        if self.fix and self.severity != "summary":
+            return f"{self}\n    fix: {self.fix}"
+        return str(self)
+
     def explain(self) -> str:
         """The finding, its evidence numbers one per line, and the fix."""
         lines = [str(self)]
@@ -63,8 +69,10 @@ def is_alarming(findings: Sequence[Finding]) -> bool:
     return any(f.severity in ("error", "warn") for f in findings)
 
 
-def report(findings: Sequence[Finding], *, explain: bool = False) -> str:
-    """One line per finding (with evidence and fix when ``explain``), or 'no findings'."""
+
+def report(findings: Sequence[Finding], *, explain: bool = False, fix: bool = False) -> str:
+    """One line per finding, or 'no findings'; ``fix`` adds the fix to try under each, ``explain`` the evidence
+    numbers and the fix (``gap-doctor`` prints the fix by default)."""
     if not findings:
         return "no findings"
-    return "\n".join(f.explain() if explain else str(f) for f in findings)
+    return "\n".join(f.explain() if explain else f.brief() if fix else str(f) for f in findings)

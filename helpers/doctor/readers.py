@@ -9,8 +9,10 @@ Formats (detected from the content; ``format=`` forces one):
   ``*_step`` names, LR-monitor rows without an epoch, duplicate columns, a final test row);
 * ``hf``: Hugging Face ``trainer_state.json`` (``log_history``: training ``loss`` per logging step,
   ``eval_*`` per evaluation; ``epoch`` may reset, so evaluations are ordered by ``step``);
-* ``tensorboard``: event files (a file, or a folder with ``train/`` and ``validation/`` runs), through the
-  ``tensorboard`` package's ``EventAccumulator``.
+* ``tensorboard``: event files (a file, or a folder with ``train/`` and ``validation/`` runs; a folder of
+  several runs gives one History per run), through the ``tensorboard`` package's ``EventAccumulator``;
+* ``keras_console``: Keras' printed ``fit`` output pasted into a file (``Epoch 1/300 ... - loss: 0.1229 -
+  acc: 0.0207 - val_loss: ...``), as forum posts show it.
 
 Canonical names: ``loss``, ``val_loss``, ``accuracy``, ``val_accuracy`` (any accuracy-like name:
 ``acc``, ``binary_accuracy``, ``sparse_categorical_accuracy`` ...); other metrics keep their names, with
@@ -34,7 +36,7 @@ import numpy as np
 
 from helpers.runs import History
 
-FORMATS = ("keras_csv", "keras_json", "lightning", "hf", "tensorboard")
+FORMATS = ("keras_csv", "keras_json", "lightning", "hf", "tensorboard", "keras_console")
 # Accuracy-like names, most specific last; the first present in both splits becomes "accuracy".
 ACCURACY_NAMES = ("accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy")
 ALIASES = {"acc": "accuracy", "val_acc": "val_accuracy"}  # kept for callers of the old module
@@ -220,8 +222,10 @@ def detect_format(path: str | Path) -> str:
     if _is_event_file(path, data):
         return "tensorboard"
     text = _text(path, data).lstrip()
-    if text[:1] in "{[":
+    if text[:1] == "{" or re.match(r"\[\s*[\[{\"\d\]-]", text):  # "[site]: ..." is a pasted post, not JSON
         return "hf" if '"log_history"' in text else "keras_json"
+    if _looks_like_console(text):
+        return "keras_console"
     head = text[:65536]
     header = _header(path, head[: head.rfind("\n") + 1] or head)  # the first lines decide the layout
     names = {_split_name(h)[2] for h in header}
@@ -250,8 +254,9 @@ def _layout(path: Path, lines: list[str]) -> tuple[str, int]:
         if mode >= 2 and (counts.count(mode), mode) > best[:2]:
             best = (counts.count(mode), mode, sep)
     if best[1] < 2:
-        raise LogError(f"{path}: not a CSV log (expected a header like 'epoch,loss,accuracy,val_loss,"
-                       "val_accuracy'; no separator among , ; tab | splits its lines into columns).")
+        raise LogError(f"{path}: not a training log: no CSV header like 'epoch,loss,accuracy,val_loss,"
+                       "val_accuracy' (no separator among , ; tab | splits its lines into columns), no JSON, and no "
+                       "Keras console lines ('Epoch 1/10 ... - loss: 0.52 - val_loss: 0.61').")
     counts = [len(row) for row in csv.reader(head, delimiter=best[2])]
     return best[2], counts.index(best[1])
 
@@ -579,13 +584,21 @@ def _tb_scalars(acc: Any) -> dict[str, list[tuple[int, float]]]:
     return out
 
 
+TB_SPLITS = ("train", "validation", "val", "eval", "valid")
+
+
 def read_tensorboard(path: str | Path) -> list[History]:
-    """TensorBoard event files: Keras' ``train/`` + ``validation/`` runs, or one run with val_* tags."""
+    """TensorBoard event files: Keras' ``train/`` + ``validation/`` runs, or one run with val_* tags.
+
+    A folder that holds several runs (``logs/fit/<time>/train``, ``logs/fit/<time>/validation`` ...) gives one
+    History per run, in the order of their folder names (``info["run"]`` names each): merging them would mix
+    two trainings into one curve.
+    """
     path = Path(path)
     if not path.exists():
         raise LogError(f"{path}: no such file.")
     root = path if path.is_dir() else path.parent
-    if not path.is_dir() and root.name.lower() in ("train", "validation", "val", "eval"):
+    if not path.is_dir() and root.name.lower() in TB_SPLITS:
         root = root.parent
     files = sorted(root.glob("**/*tfevents*")) if root.is_dir() else []
     if not path.is_dir() and root == path.parent:
@@ -593,16 +606,32 @@ def read_tensorboard(path: str | Path) -> list[History]:
     if not files:
         raise LogError(f"{path}: no TensorBoard event files (events.out.tfevents.*) here.")
     ea = _event_accumulator()
+    groups: dict[str, list[tuple[Path, str]]] = {}
+    for file in files:
+        parts = file.parent.relative_to(root).parts if file.parent != root else ()
+        split = "val" if parts and parts[-1].lower() in ("validation", "val", "eval", "valid") else "train"
+        run = parts[:-1] if parts and parts[-1].lower() in TB_SPLITS else parts
+        groups.setdefault("/".join(run) or ".", []).append((file, split))
+    out = []
+    for name in sorted(groups):
+        h = _tb_run(path, groups[name], ea)
+        if h is not None:
+            h.info["run"] = name
+            out.append(h)
+    if not out:
+        raise LogError(f"{path}: no scalar curves in the event files.")
+    return out
+
+
+def _tb_run(path: Path, files: list[tuple[Path, str]], ea: Any) -> History | None:
     series: dict[str, dict[int, float]] = {}
     epoch_of_step: dict[int, float] = {}
-    for file in files:
+    for file, run_split in files:
         acc = ea.EventAccumulator(str(file), size_guidance={ea.SCALARS: 0, ea.TENSORS: 0})
         try:
             acc.Reload()
         except Exception as err:  # a corrupt record: tensorboard raises its own types
             raise LogError(f"{file}: unreadable event file ({type(err).__name__}).") from None
-        run = file.parent.relative_to(root).as_posix().lower() if file.parent != root else ""
-        run_split = "val" if run.split("/")[-1] in ("validation", "val", "eval", "valid") else "train"
         for tag, points in _tb_scalars(acc).items():
             t = tag[6:] if tag.startswith("epoch_") else tag  # Keras: epoch_loss, epoch_accuracy
             if t.lower() == "epoch":
@@ -618,7 +647,7 @@ def read_tensorboard(path: str | Path) -> list[History]:
             name = ("val_" if split == "val" else "") + base
             series.setdefault(name, {}).update({s: v for s, v in points})
     if not series:
-        raise LogError(f"{path}: no scalar curves in the event files.")
+        return None
     if epoch_of_step:  # Lightning logs an 'epoch' scalar beside each step: group by it
         steps = np.array(sorted(epoch_of_step))
         def key(step: int) -> int:
@@ -638,13 +667,67 @@ def read_tensorboard(path: str | Path) -> list[History]:
         epochs = [x + 1 for x in xs]  # 0-based epochs (Keras' step is the epoch; Lightning's epoch scalar)
     else:
         epochs, info["x"] = list(xs), "step"  # global steps: kept as they are, not renamed epochs
-    return [_history(metrics, epochs, info)]
+    return _history(metrics, epochs, info)
+
+
+# --- pasted Keras console output ----------------------------------------------------------------------------
+
+CONSOLE_EPOCH = re.compile(r"Epoch\s+(\d+)\s*/\s*(\d+)")
+# "loss: 0.1229", "val_acc: 0.0168", "accuracy: 9.1e-01", "loss: nan"; a number followed by a letter ("ETA: 0s",
+# "26s") is a time, not a metric.
+CONSOLE_METRIC = re.compile(r"(?<![\w/])([A-Za-z_]\w*)\s*:\s*(nan|[-+]?inf|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+                            r"(?![\w/.])", re.IGNORECASE)
+CONSOLE_SKIP = {"eta", "epoch", "step", "steps", "lr", "learning_rate"}
+
+
+def _looks_like_console(text: str) -> bool:
+    return bool(CONSOLE_EPOCH.search(text)) and bool(re.search(r"\bloss\s*:\s*[-+.\d]", text))
+
+
+def read_keras_console(path: str | Path) -> list[History]:
+    """Keras' printed ``fit`` output, pasted into a file: ``Epoch 1/300`` then ``... - loss: 0.1229 - acc:
+    0.0207 - val_loss: 4.3194 - val_acc: 0.0168`` (Keras 2 and 3, progress bars, lines joined into one as a
+    forum post shows them). Each epoch's numbers are the last metric line before the next ``Epoch``; epochs
+    printed with gaps (1, 50, 100 ...) keep their numbers; an epoch that restarts at 1 begins a new run.
+    """
+    path = Path(path)
+    text = _text(path, _read_bytes(path))
+    marks = list(CONSOLE_EPOCH.finditer(text))
+    if not marks:
+        raise LogError(f"{path}: no 'Epoch N/M' lines; not Keras console output.")
+    runs: list[tuple[list[int], list[dict[str, float]]]] = []
+    for k, m in enumerate(marks):
+        end = marks[k + 1].start() if k + 1 < len(marks) else len(text)
+        segment = text[m.end() : end]
+        # Progress bars redraw with \r or backspaces: the last piece that names a loss is the epoch's summary.
+        pieces = [p for p in re.split(r"[\r\n\x08]+", segment) if re.search(r"\bloss\s*:", p)]
+        if not pieces:
+            continue
+        row = {}
+        for name, value in CONSOLE_METRIC.findall(pieces[-1]):
+            if name.lower() not in CONSOLE_SKIP:
+                row[name] = float(value)
+        if "loss" not in row and "val_loss" not in row:
+            continue
+        epoch = int(m.group(1))
+        if not runs or epoch <= runs[-1][0][-1]:
+            runs.append(([], []))
+        runs[-1][0].append(epoch)
+        runs[-1][1].append(row)
+    if not runs:
+        raise LogError(f"{path}: 'Epoch N/M' lines without 'loss: …' numbers after them.")
+    out = []
+    for epochs, rows in runs:
+        names = list(dict.fromkeys(n for r in rows for n in r))
+        metrics = {n: np.array([r.get(n, math.nan) for r in rows]) for n in names}
+        out.append(_history(metrics, epochs, {"format": "keras_console"}))
+    return out
 
 
 # --- entry points -----------------------------------------------------------------------------------------
 
 READERS = {"keras_csv": read_keras_csv, "keras_json": read_keras_json, "lightning": read_lightning_csv,
-           "hf": read_hf_state, "tensorboard": read_tensorboard}
+           "hf": read_hf_state, "tensorboard": read_tensorboard, "keras_console": read_keras_console}
 
 
 def check_readable(history: History, source: str | Path = "history") -> History:
