@@ -37,7 +37,8 @@ def test_the_issue_thresholds(each_seed_measured):
     # The post's gap shrinks when only the flip goes; the fixes never make the model worse on new signers.
     assert measured["flip_share_of_post_gap"] > 0
     assert measured["final_minus_post_test"] > -0.03
-    assert measured["modern_minus_legacy_test"] > 0 and measured["modern_minus_legacy_train"] > 0
+    # Every batch read, the two pipelines fit their training files alike (the modern lead was Keras 3's short epochs).
+    assert abs(measured["modern_minus_legacy_train"]) < 0.03
 
 
 def test_the_final_model_beats_the_post_on_average(reference_claims):

@@ -6,10 +6,11 @@ shear_range=0.2, zoom_range=0.2, horizontal_flip=True, validation_split=0.2)`` i
 Conv32 → Pool → Conv64 → Pool → Flatten → Dense32 → Dense(K) softmax, Adam 1e-3, batch 64.
 
 Miniature: 10 signs (A–J) filmed as slowly drifting recordings, several per sign, files
-named ``A1.png … A120.png`` as the ASL set names its frames. No sign is the mirror image of
-another (no two static ASL letters are): a flipped frame is the same sign made with the other
-hand, which none of the new signers uses. The test folder holds new recordings per sign (other
-signers, other backgrounds), like the ASL set's separate test folder.
+named ``A1.png … A120.png`` as the ASL set names its frames. No sign is built as the mirror image
+of another (no two static ASL letters are), but the signs are smooth random textures, not hands: a
+mirrored texture is another pattern (``mirror_correlations``), so the flip's effect here is the
+miniature's, not a real hand's. The test folder holds new recordings per sign (other signers, other
+backgrounds), like the ASL set's separate test folder.
 """
 
 from __future__ import annotations
@@ -162,23 +163,22 @@ BANDS: dict[str, tuple[float, float]] = {
     # model fits its training files far beyond new signers (the real overfitting).
     "post_val_minus_test": (0.08, 0.3),
     "post_overfit": (0.15, 0.6),
-    # The hands-on edit (whole recordings to validation, read as they are, every file once): validation falls on every
-    # seed, to within noise of new signers (either sign); it reads once, deterministically; the curves' gap opens to
-    # about the real overfitting (larger than the post's on average, not on every seed).
+    # The hands-on edit (whole recordings to validation, read as they are, every file once; every training batch):
+    # validation falls on every seed, to within noise of new signers (either sign); it reads once, deterministically;
+    # the curves' gap opens wider than the post's on every seed, to about the real overfitting.
     "fixed_post_val_drop": (0.08, 0.6),
     "fixed_post_val_minus_test": (-0.25, 0.25),
     "fixed_post_val_pass_spread": (0.0, 0.0),
     "fixed_post_logged_minus_clean_val": (0.0, 0.001),
-    "fixed_post_train_minus_val": (0.08, 0.6),
-    "fixed_post_overfit": (0.0, 0.55),
-    "fixed_post_gap_growth": (-0.2, 0.4),
+    "fixed_post_train_minus_val": (0.1, 0.75),
+    "fixed_post_overfit": (0.15, 0.65),
+    "fixed_post_gap_growth": (0.03, 0.55),
     # With the flip off too (either pipeline), the curves' gap grows on every seed.
     "legacy_gap_growth": (0.0, 0.3),
     "modern_gap_growth": (0.02, 0.35),
-    # The flip judged on the split by recording (legacy): new signers higher without it on every seed; validation
-    # higher on average (level on one seed).
+    # The flip judged on the split by recording (legacy): validation and new signers higher without it, every seed.
     "flip_cost_honest_test": (0.0, 0.3),
-    "flip_cost_honest_val": (-0.1, 0.45),
+    "flip_cost_honest_val": (0.02, 0.45),
     "post_logged_val_minus_test": (0.03, 0.35),
     # Validation through the augmenting generator: the same weights read differently on each pass (randomness
     # reaches validation); the mean shift against the files as they are is a few points, of either sign.
@@ -198,14 +198,14 @@ BANDS: dict[str, tuple[float, float]] = {
     "modern_logged_minus_clean_val": (0.0, 0.001),
     "recording_abs_val_minus_test": (0.0, 0.2),
     "modern_abs_val_minus_test": (0.0, 0.2),
-    # Choosing the flip: on the post's own validation (leaky, but the same frames with the flip on and off) the
-    # flip costs validation on every seed. Choosing the pipeline on the split by recording: the modern one
-    # validates at least as high as the legacy one, fits its training files further and scores higher on new
-    # signers, on every seed.
+    # Choosing the flip on the post's own validation (leaky, but the same frames with the flip on and off): the flip
+    # costs validation on every seed. The two pipelines on the split by recording, every batch read: level on
+    # validation, on the training files and on new signers (what once looked like a modern lead was Keras 3 training
+    # one batch every second epoch when steps_per_epoch fell one short).
     "flip_cost_val": (0.03, 0.45),
-    "modern_minus_legacy_val": (0.0, 0.3),
-    "modern_minus_legacy_train": (0.02, 0.3),
-    "modern_minus_legacy_test": (0.01, 0.2),
+    "modern_minus_legacy_val": (-0.12, 0.12),
+    "modern_minus_legacy_train": (-0.03, 0.03),
+    "modern_minus_legacy_test": (-0.06, 0.1),
     # The final model (modern, flip off, retrained on every recording): never below the post on new signers by
     # more than noise, and above it on average (asserted in the tests); a few points from the post without flip;
     # the fourth recording adds nothing measurable in the modern pipeline, a few points in the legacy one.
@@ -481,10 +481,13 @@ def _train(config: GeneratorConfig, progress: Progress | None = None) -> History
         train_data, val_data = legacy_iterators(config)
         files = {"train": train_data.filepaths, "val": val_data.filepaths if val_data is not None else []}
         # The post's steps: samples // batch drops the remainder, so its shuffled validation reads a different
-        # subset of the files each epoch. The fixed pipeline reads every validation file once.
-        steps = {"steps_per_epoch": train_data.samples // BATCH}
+        # subset of the files each epoch. And in Keras 3, a steps_per_epoch one batch short of the iterator's length
+        # does not reset the iterator between epochs: every second epoch trains on the one batch left over (the
+        # post's 960 files are 15 full batches, so the post is unaffected; 900 files would not be). The fixed
+        # pipeline reads every batch of both, every epoch (steps_per_epoch and validation_steps left to Keras).
+        steps = {}
         if config.augment_validation:
-            steps["validation_steps"] = val_data.samples // BATCH
+            steps = {"steps_per_epoch": train_data.samples // BATCH, "validation_steps": val_data.samples // BATCH}
     else:
         train_data, val_data, files = modern_datasets(config)
         steps = {}
