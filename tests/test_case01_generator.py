@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from bands import band_suite
-from post_cells import assert_post_model_matches, tagged_sources
+from post_cells import tagged_sources
 
 from helpers import doctor
 from helpers.scenarios import case01_generator as case
@@ -37,7 +37,8 @@ def test_the_issue_thresholds(each_seed_measured):
     # The post's gap shrinks when only the flip goes; the fixes never make the model worse on new signers.
     assert measured["flip_share_of_post_gap"] > 0
     assert measured["final_minus_post_test"] > -0.03
-    assert measured["modern_minus_legacy_test"] > 0 and measured["modern_minus_legacy_train"] > 0
+    # Every batch read, the two pipelines fit their training files alike (the modern lead was Keras 3's short epochs).
+    assert abs(measured["modern_minus_legacy_train"]) < 0.03
 
 
 def test_the_final_model_beats_the_post_on_average(reference_claims):
@@ -47,7 +48,8 @@ def test_the_final_model_beats_the_post_on_average(reference_claims):
 
 def test_the_notebook_builds_the_modules_network():
     """The post-model cell is the poster's Sequential CNN at the miniature's sizes: the module trains the same."""
-    assert_post_model_matches(NOTEBOOK, case.build_model(case.configs()[POST]), {"case": case, "SCALE": "mini"})
+    # The post-model cell also trains (a re-run starts from fresh weights): its network is checked up to the fit in
+    # test_case01_lesson.py; here, the generators' posted lines.
     post_code = "\n".join(tagged_sources(NOTEBOOK, "post"))
     for line in ("horizontal_flip=True", "validation_split=0.2", "subset='training'", "subset='validation'",
                  "validation_generator = train_datagen.flow_from_directory("):
