@@ -112,3 +112,12 @@ def test_the_exercise_answers_hold_on_the_seed_drawn(reference_runs):
     assert abs(over.final("train_dev_accuracy", 3) - over.final("val_accuracy", 3)) < 0.1
     assert drop.final("accuracy", 3) < drop.final("val_accuracy", 3) < drop.final("train_eval_accuracy", 3)
     assert under.final("train_eval_accuracy") < 0.8 * s["healthy"].final("train_eval_accuracy")
+
+
+def test_the_panel_suggestions_land_on_committed_runs():
+    from helpers.reference import stored_run
+
+    clean = rc.make_config("overfitting", 150, 0.0, 0.0)
+    dropout = rc.make_config("healthy", 1000, 0.0, 0.6)
+    assert clean == rc.reference_configs()[rc.CLEAN] and stored_run(clean) is not None
+    assert dropout == rc.SHAPES["heavy dropout"] and stored_run(dropout) is not None
