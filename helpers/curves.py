@@ -17,12 +17,13 @@ from matplotlib.figure import Figure
 from helpers.runs import History
 from helpers.stats import LN2, wilson_errors
 
-COLORS = {"train": "tab:blue", "val": "tab:orange", "test": "tab:green"}
+COLORS = {"train": "tab:blue", "val": "tab:orange", "test": "tab:green", "train_dev": "tab:green"}
 LABELS = {
     "avg": "train (running average, as logged)",
     "train_eval": "train (re-scored at epoch end)",
     "val": "validation",
     "test": "test (independent)",
+    "train_dev": "train-dev (held-out training population)",
 }
 
 
@@ -91,6 +92,37 @@ def draw_chance(ax: Axes, chance: float, label: str = "chance", *, horizontal: b
         ax.axvline(chance, color="0.5", ls="--", lw=1)
         ax.text(chance, 1.0, f"{label} ", transform=ax.get_xaxis_transform(), ha="right", va="top",
                 fontsize=7, color="0.4")
+
+
+def shade_wilson(ax: Axes, history: History, split: str, *, level: float = 0.90) -> None:
+    """Shade the Wilson interval (``level``, the suite's 90 % by default) of ``split``'s accuracy curve.
+
+    Needs ``n_<split>`` in ``history.info``; draws nothing without it.
+    """
+    n = history.info.get(f"n_{split}")
+    key = f"{split}_accuracy"
+    if not n or key not in history:
+        return
+    y = history[key]
+    below, above = wilson_errors(y, int(n), level=level)
+    ax.fill_between(history.epochs, y - below, y + above, color=COLORS.get(split, "0.5"), alpha=0.2, linewidth=0)
+
+
+def draw_baselines(ax: Axes, labels: Sequence[int] | np.ndarray, *, horizontal: bool = True) -> tuple[float, float]:
+    """Chance (1/K) and the majority-class rate of ``labels`` as grey dashed lines; returns (chance, majority).
+
+    One line when the two are within 0.02 of each other (balanced classes), two otherwise: an accuracy
+    below the majority rate is worse than always answering the largest class.
+    """
+    counts = np.bincount(np.asarray(labels, dtype=int))
+    counts = counts[counts > 0]
+    chance, majority = 1.0 / len(counts), float(counts.max() / counts.sum())
+    if majority - chance < 0.02:
+        draw_chance(ax, chance, f"chance 1/{len(counts)} (majority {majority:.2f})", horizontal=horizontal)
+    else:
+        draw_chance(ax, chance, f"chance 1/{len(counts)}", horizontal=horizontal)
+        draw_chance(ax, majority, f"majority class {majority:.2f}", horizontal=horizontal)
+    return chance, majority
 
 
 def annotate_epoch(ax: Axes, epoch: float, y: float, text: str, *, dy: float = 0.15, dx: float = 0.0) -> None:

@@ -17,7 +17,8 @@ BOUND_CONDITIONS: tuple[str, ...] = (
     "the accuracy decides by argmax, or at 0.5 for one sigmoid output",
     "loss and accuracy come from the same forward pass on the same samples",
     "with per-sample weights w (class_weight, sample_weight) the loss is mean(w * loss): the bound is then on the "
-    "weighted accuracy, with the mean weight in the denominator; the unweighted accuracy is not bounded",
+    "weighted accuracy, with the mean weight in the denominator; the unweighted accuracy is bounded only through "
+    "the smallest weight (1 - L / (min(w) ln 2)), which says nothing once some weights are small",
 )
 
 
@@ -28,15 +29,38 @@ def accuracy_floor(loss: float | np.ndarray, mean_weight: float = 1.0) -> float 
     least ln 2; with label-smoothed targets the loss on p <= 1/2 is still at least ln 2 (it is convex with its
     minimum at the target, above 1/2). Hence error rate <= loss / ln 2. With Keras's weighted mean
     ``mean(w * loss)`` the same step bounds the *weighted* error, sum of w over wrong samples / sum of w, by
-    ``loss / (mean(w) * ln 2)``; the unweighted accuracy is then not bounded at all. The conditions are in
-    ``BOUND_CONDITIONS``; focal loss ((1/2)**gamma * ln 2 per wrong sample) and a metric from another forward
-    pass break it. It says nothing once ``loss >= mean_weight * ln 2`` (the floor is 0).
+    ``loss / (mean(w) * ln 2)``; the unweighted error only by ``loss / (min(w) * ln 2)`` (pass the smallest
+    weight as ``mean_weight`` for that), which is vacuous once some weights are small. The conditions are in
+    ``BOUND_CONDITIONS``; focal loss ((1/2)**gamma * ln 2 per wrong sample), a threshold other than 0.5 and a
+    metric from another forward pass break it. It is one-sided (a high accuracy at a high loss is always
+    possible: over-confident mistakes) and says nothing once ``loss >= mean_weight * ln 2`` (the floor is 0).
     """
     if not mean_weight > 0:
         raise ValueError(f"mean_weight={mean_weight} must be > 0 (the mean per-sample weight; 1 when unweighted).")
     floor = 1.0 - np.asarray(loss, dtype=float) / (mean_weight * LN2)
     floor = np.clip(floor, 0.0, 1.0)
     return float(floor) if np.ndim(floor) == 0 else floor
+
+
+def prior_entropy(labels_or_shares: Sequence[float] | np.ndarray, *, shares: bool = False) -> float:
+    """Cross-entropy of a model that knows only the class frequencies: -sum(pi_k ln pi_k), in nats.
+
+    A freshly initialised K-class model scores about ln K before any step; within its first steps it learns
+    the class frequencies and falls to this value, which is far below ln K when the classes are imbalanced
+    (2 % positives: 0.098 against ln 2 = 0.693). labels_or_shares: integer labels, or class shares with
+    ``shares=True``.
+    """
+    values = np.asarray(labels_or_shares, dtype=float)
+    if shares:
+        if values.ndim != 1 or (values < 0).any() or not np.isclose(values.sum(), 1.0):
+            raise ValueError(f"shares={values.tolist()} must be non-negative and sum to 1.")
+        p = values
+    else:
+        if values.size == 0 or (values < 0).any() or (values != np.round(values)).any():
+            raise ValueError("labels must be a non-empty array of non-negative integer class labels.")
+        p = np.bincount(values.astype(int)) / values.size
+    p = p[p > 0]
+    return float(-(p * np.log(p)).sum())
 
 
 def binomial_se(accuracy: float | np.ndarray, n: int) -> float | np.ndarray:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.stats import LN2, accuracy_floor
+from helpers.stats import BOUND_CONDITIONS, LN2, accuracy_floor, prior_entropy
 
 
 def smoothed_ce(p: np.ndarray, y: np.ndarray, eps: float) -> np.ndarray:
@@ -46,6 +46,54 @@ def test_the_weighted_accuracy_obeys_the_weighted_bound(seed: int) -> None:
     weighted_acc = w[right].sum() / w.sum()
     assert weighted_acc >= accuracy_floor(loss, mean_weight=w.mean()) - 1e-12
     assert right.mean() >= accuracy_floor(loss, mean_weight=w.min()) - 1e-12
+
+
+@pytest.mark.parametrize("eps", [0.0, 0.1, 0.5, 0.9])
+def test_one_sigmoid_output_label_smoothed_as_keras_does_it(eps: float) -> None:
+    # Keras's binary_crossentropy(label_smoothing=eps): target y(1 - eps) + eps/2; binary accuracy at 0.5.
+    p1 = np.linspace(1e-6, 1 - 1e-6, 200001)
+    for y in (0, 1):
+        t = y * (1 - eps) + eps / 2
+        loss = -(t * np.log(p1) + (1 - t) * np.log(1 - p1))
+        wrong = (p1 > 0.5) != (y == 1)
+        assert loss[wrong].min() >= LN2 - 1e-9
+
+
+@pytest.mark.parametrize("eps", [0.0, 0.1, 0.5])
+def test_torch_cross_entropy_with_label_smoothing_keeps_it(eps: float) -> None:
+    torch = pytest.importorskip("torch")
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(20000, 10, generator=generator) * 3
+    y = torch.randint(0, 10, (20000,), generator=generator)
+    loss = torch.nn.functional.cross_entropy(logits, y, label_smoothing=eps, reduction="none").numpy()
+    wrong = (logits.argmax(1) != y).numpy()
+    assert loss[wrong].min() >= LN2 - 1e-6
+    accuracy = 1 - wrong.mean()
+    assert accuracy >= accuracy_floor(float(loss.mean())) - 1e-9
+
+
+def test_the_bound_is_tight_and_one_sided() -> None:
+    # Tight: a wrong sample at p = 1/2 costs exactly ln 2. One-sided: all right at p = 0.4 (K = 10) costs
+    # 0.92 > ln 2, so the floor is 0 and says nothing about that perfect accuracy.
+    assert -np.log(0.5) == pytest.approx(LN2)
+    assert accuracy_floor(-np.log(0.4)) == 0.0
+    assert accuracy_floor(LN2) == 0.0 and accuracy_floor(0.0) == 1.0
+
+
+def test_the_conditions_name_what_breaks_it() -> None:
+    text = " ".join(BOUND_CONDITIONS)
+    for needed in ("log-loss", "focal", "argmax", "0.5", "same forward pass", "weighted accuracy", "smallest weight"):
+        assert needed in text, needed
+
+
+def test_prior_entropy() -> None:
+    assert prior_entropy(np.arange(10)) == pytest.approx(np.log(10))
+    assert prior_entropy([0.98, 0.02], shares=True) == pytest.approx(0.0980, abs=1e-4)
+    assert prior_entropy([0.98, 0.02], shares=True) < LN2
+    with pytest.raises(ValueError, match="sum to 1"):
+        prior_entropy([0.5, 0.6], shares=True)
+    with pytest.raises(ValueError, match="integer class labels"):
+        prior_entropy([0.5, 1.0])
 
 
 def test_the_unweighted_accuracy_is_not_bounded_by_a_weighted_loss() -> None:
