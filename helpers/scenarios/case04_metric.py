@@ -578,6 +578,8 @@ def draw_splits(fig, seeds: list[dict[str, History]]) -> None:
     annotate_epoch(ax_ratio, 3, float(loss_ratio(tail0)[2]), f"tail: ≥ {lowest:.1f}× from epoch 3 on every seed",
                    dy=0.25, dx=0.25)
     draw_chance(ax_bal, 0.5, "chance (every part 'good')")
+    for text in ax_bal.texts:  # the label under its line, where no curve runs
+        text.set(va="top", fontsize=8, color="0.2")
     ax_bal.set_ylim(0.3, 1.0)  # room under chance for the legend
     ax_bal.set_ylabel("validation balanced accuracy")
     for ax, title in ((ax_ratio, "how far validation sits from training"),
