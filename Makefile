@@ -72,3 +72,14 @@ environment.yml: requirements.lock
 	{ echo "name: gap-clinic"; echo "channels:"; echo "  - conda-forge"; echo "dependencies:"; \
 	  echo "  - python=3.11"; echo "  - pip"; echo "  - pip:"; \
 	  grep -E '^[A-Za-z0-9]' requirements.lock | sed 's/^/      - /'; echo "      - -e ."; } > $@
+
+# Case 04 in the poster's own library (Keras 2.2.4, TensorFlow 1.15, Python 3.7 from pyenv), in its own
+# environment; not part of `make test`. Writes the committed data/period/keras22_case04.json that
+# tests/test_case04_period.py reads (~2 CPU-minutes, plus the install the first time).
+PERIOD_VENV := .venv-period
+.PHONY: period
+period:
+	test -x $(PERIOD_VENV)/bin/python || "$$(ls -d "$$(pyenv root)"/versions/3.7* | tail -n 1)/bin/python" -m venv $(PERIOD_VENV)
+	$(PERIOD_VENV)/bin/python -m pip install -q "keras==2.2.4" "tensorflow==1.15.5" "protobuf<3.21" "h5py<3"
+	mkdir -p data/period
+	$(PERIOD_VENV)/bin/python helpers/period/keras22_case04.py data/period/keras22_case04.json

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from bands import band_suite
-from post_cells import assert_post_model_matches
+from post_cells import assert_post_model_matches, tagged_sources
 
 from helpers import doctor
 from helpers.scenarios import case04_metric as case
@@ -141,8 +141,9 @@ def test_bad_knobs_name_the_allowed_values():
 def test_panel_metric_toggle_redraws_without_training(runs):
     from helpers.widgets import FixPanel
 
-    panel = FixPanel(case.knobs(), case.make_config, case.draw_panel, view=("metric",))
+    panel = FixPanel.for_case(case, view=("metric",))
     assert panel.last_was_cached
+    assert panel.config == case.configs()[case.EXACT]  # the panel opens on the rivals' shared run
     before = bytes(panel.image.value)
     panel.controls["metric"].value = "BinaryAccuracy()"
     assert panel.last_was_cached and bytes(panel.image.value) != before
@@ -153,3 +154,53 @@ def test_forum_scale_has_the_posts_sizes():
     assert (config.n_rows, config.epochs, config.batch_size, config.lr) == (152025, 300, 32, 0.001)
     data = case.load_data(config)
     assert (len(data["train_idx"]), len(data["val_idx"])) == (121620, 30405)  # the post's "Train on 121620"
+
+
+def test_keras3_fingerprint_is_exact_for_a_constant_half():
+    """Every output 0.5 under class_weight {0: 1, 1: b/(1-b)}: Keras 3 prints loss = mean weight x ln 2 (2b ln 2),
+    val_loss = ln 2 on validation_split's rows (no class weights there), and 0.5 is the best constant."""
+    from helpers.keras_lab import keras
+    from helpers.stats import LN2
+
+    rng = np.random.default_rng(0)
+    y = (rng.uniform(size=1000) > 0.025).astype("float32")
+    x = np.zeros((1000, 31), dtype="float32")
+    b = float(1 - y[:800].mean())
+    w = b / (1 - b)
+    assert case.constant_optimum(b, w)["output"] == pytest.approx(0.5)
+    model = keras.Sequential([keras.Input((31,)),
+                              keras.layers.Dense(1, activation="sigmoid", kernel_initializer="zeros")])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="binary_crossentropy", metrics=["accuracy"])
+    logs = model.fit(x, y, class_weight={0: 1.0, 1: w}, validation_split=0.2, epochs=1, batch_size=1000,
+                     verbose=0).history
+    assert logs["loss"][0] == pytest.approx(2 * b * LN2, rel=1e-3)
+    assert logs["val_loss"][0] == pytest.approx(LN2, rel=1e-4)
+
+
+def test_post_cells_rerun_from_fresh_weights():
+    """Running the post cells twice in one kernel trains twice from the same fresh weights (not on from the first)."""
+    import types
+
+    config, data = case.post_setup()
+    short = config.replace(epochs=2)
+    keep = np.r_[0:800, 7200:8000]  # a small slice keeps this fast; validation_split still takes the last rows
+    small = {**data, "x": data["x"][keep], "y": data["y"][keep]}
+    fake = types.SimpleNamespace(post_setup=lambda scale: (short, small), show_log=lambda log: None)
+    sources = [src for src in tagged_sources(NOTEBOOK, "post") if "build_post_model" in src]
+    assert len(sources) == 2  # the model's cell, and the cell that builds, compiles and fits it
+    namespace = {"SCALE": "mini", "case": fake}
+    runs = []
+    for _ in range(2):
+        for source in sources:
+            exec(compile(source, "post", "exec"), namespace)
+        runs.append((namespace["model"], namespace["history"].history))
+    (first, log1), (second, log2) = runs
+    assert first is not second
+    assert log1["loss"][0] == pytest.approx(log2["loss"][0], rel=1e-5)  # the same start: fresh weights
+    assert log1["loss"][-1] != pytest.approx(log1["loss"][0], rel=1e-5)  # ... and a continued run would differ
+
+
+def test_the_post_cells_class_weight_is_the_modules():
+    source = next(src for src in tagged_sources(NOTEBOOK, "post") if ".fit(" in src)
+    assert f"class_weight={{0: 1.0, 1: {case.GOOD_WEIGHT}}}" in source
+    assert case.GOOD_WEIGHT == pytest.approx(case.BAD_RATE / (1 - case.BAD_RATE), abs=5e-5)

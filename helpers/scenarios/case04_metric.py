@@ -92,8 +92,11 @@ class MetricCaseConfig(RunConfig):
         return 8000 if self.scale == "mini" else 152025
 
 
-GOOD_WEIGHT = 0.02  # hypothesis (b): good parts count 2 %, bad parts 1 (the post's loss scale, see the notebook)
-WEIGHTED_LR = 0.01  # hypothesis (b) on the miniature: 1/190 of the post's updates, so 10x the post's step
+BAD_RATE = 0.025  # the miniature's share of bad parts (the config default)
+# Hypothesis (b)'s class weight: 'balanced' weights (scikit-learn's n / (2 n_class)) rescaled so a bad part
+# weighs 1, i.e. w = b / (1 - b): 0.020 for the post's b of about 0.02, 0.026 for our 0.025.
+GOOD_WEIGHT = round(BAD_RATE / (1 - BAD_RATE), 4)
+RIVAL_LR = 0.01  # both rivals on the miniature: 1/190 of the post's updates, so 10x the post's step
 
 
 def configs(scale: str = "mini") -> dict[str, MetricCaseConfig]:
@@ -101,11 +104,12 @@ def configs(scale: str = "mini") -> dict[str, MetricCaseConfig]:
     check_choice("scale", scale, SCALES)
     exact = MetricCaseConfig(scale=scale, epochs=30 if scale == "mini" else 300)  # raw features, SGD 0.001, tail
     learns = exact.replace(scaling=True, optimizer="adam")
+    # (a) and (b) differ in one thing: the metric (a view of the same run) and the class weights.
+    rival = exact.replace(scaling=True, lr=RIVAL_LR if scale == "mini" else 0.001)
     return {
         # the two explanations of the impossible pair that we can build, each with the post's model
-        "hypothesis (a): Accuracy()": exact,
-        "hypothesis (b): class_weight": exact.replace(scaling=True, good_weight=GOOD_WEIGHT,
-                                                      lr=WEIGHTED_LR if scale == "mini" else 0.001),
+        "hypothesis (a): Accuracy()": rival,
+        "hypothesis (b): class_weight": rival.replace(good_weight=GOOD_WEIGHT),
         # the split, with a model that learns
         "scaled + Adam, tail split": learns,
         "scaled + Adam, shuffled split": learns.replace(split="shuffled"),
@@ -114,6 +118,8 @@ def configs(scale: str = "mini") -> dict[str, MetricCaseConfig]:
         "raw + SGD, shuffled split": exact.replace(split="shuffled"),
         "scaled + SGD, shuffled split": exact.replace(split="shuffled", scaling=True),
         "raw + Adam, shuffled split": exact.replace(split="shuffled", optimizer="adam"),
+        # the post's optimizer on raw features, as a log (the clinic's patient C)
+        "raw + SGD, tail split": exact,
     }
 
 
@@ -122,19 +128,31 @@ def configs(scale: str = "mini") -> dict[str, MetricCaseConfig]:
 BANDS: dict[str, tuple[float, float]] = {
     # (a) keras.metrics.Accuracy() (exact equality) prints pairs the bound forbids, and creeps up as outputs saturate.
     "a_exact_margin_to_floor": (-1.0, -0.05),  # below 1 - L/ln 2 by a clear margin from epoch 2
-    "a_epochs_below_floor": (28, 30),  # of 30: all but epoch 1, whose average includes the raw-feature blow-up
+    "a_epochs_below_floor": (30, 30),  # of 30: every epoch
     "a_epoch1_ratio": (0.0, 2.0),  # (a) alone leaves validation near training at epoch 1: nothing like the post's 35x
     "exact_creep_last_two_thirds": (0.25, 1.0),  # exact "accuracy" climbs by >= 0.25 while the real one stays
     "binary_change_last_two_thirds": (0.0, 0.02),  # the real (binary) accuracy does not move
     "exact_minus_saturated_max": (-0.05, 1e-6),  # exact equality needs a saturated output
     "binary_min_margin_to_floor": (0.0, 0.5),  # without weights, the real accuracy never breaks the bound
-    # (b) class_weight weights the loss, not metrics=['accuracy'], and never validation.
+    # (b) class_weight (Keras 3) weights the loss, not metrics=['accuracy'], and not validation_split's rows.
     "b_epochs_below_floor": (30, 30),  # the printed 'accuracy' breaks the bound at every epoch
     "b_epoch1_ratio": (10.0, 200.0),  # validation loss tens of times training from epoch 1, as in the post
     "b_min_ratio": (10.0, 200.0),  # ... and at every later epoch
     "b_epoch1_unweighted_train_over_val": (0.3, 3.0),  # unweighted, training scores about as badly as validation
     "a_epochs_val_at_bad_rate": (0, 2),  # (a)'s printed val_acc is not stuck at one class's share
-    "b_epochs_val_at_bad_rate": (5, 30),  # val_acc exactly the bad share (every part called bad) for >= 5 epochs
+    # the fingerprint (w = b/(1 - b)): loss = mean weight x ln 2 (every output 0.5), val_loss near ln 2, acc anywhere
+    "b_epoch1_loss_over_fingerprint": (0.9, 1.15),  # epoch 1 sits on it
+    "b_final_loss_over_fingerprint": (0.5, 1.1),  # by epoch 30 at or below it: (b) fits its training rows a little
+    "b_val_loss_min_over_ln2": (0.8, 1.6),  # val_loss / ln 2, lowest epoch
+    "b_val_loss_max_over_ln2": (1.0, 2.5),  # ... highest epoch: near ln 2 throughout, never near the training loss
+    "b_acc_spread": (0.2, 1.0),  # the printed acc moves by >= 0.2 over the 30 epochs while the loss stays near it
+    # the fix under (b): the training loss on validation's scale (epoch 30)
+    "b_final_normalised_over_val": (0.35, 1.2),  # logged loss / mean weight, over val_loss: about 1, not 1/40
+    "b_final_unweighted_over_val": (0.4, 1.2),  # training rows re-scored unweighted, over val_loss
+    "b_final_balanced_accuracy": (0.4, 0.56),  # (b) has not learnt to find bad parts (chance 0.5)
+    # the weighted form of the bound: weighted_metrics' accuracy stays above 1 - L/(mean weight ln 2), well above
+    "b_weighted_margin_to_floor": (0.2, 1.0),
+    "b_final_weighted_floor": (0.0, 0.4),  # the weighted floor stays low (the panel's shaded region)
     # validation_split takes the last rows: a later period.
     "tail_epoch1_ratio": (1.2, 2.5),  # val/train loss at epoch 1: above, not yet far above
     "tail_min_ratio_from_epoch3": (1.5, 30.0),  # from epoch 3 val loss stays >= 1.5x train
@@ -150,6 +168,8 @@ BANDS: dict[str, tuple[float, float]] = {
     "grid_scaled_sgd_balanced_accuracy": (0.45, 0.55),  # 6 000 steps of lr 0.001: not yet
     "grid_raw_adam_balanced_accuracy": (0.45, 0.55),
     "grid_scaled_adam_balanced_accuracy": (0.6, 0.95),  # the same run as "shuffled_final_balanced_accuracy"
+    # Why the rivals scale: raw features (0.5 to 2 000) blow plain SGD up in its first epoch (ln 2 = 0.69 at start)
+    "raw_sgd_epoch1_loss": (1.0, 50.0),
     # The 97 % majority: accuracy is the base rate, balanced accuracy is chance.
     "majority_accuracy": (0.95, 0.98),
     "a_final_binary_accuracy": (0.95, 0.98),  # exactly the majority rate
@@ -310,6 +330,19 @@ def loss_ratio(history: History) -> np.ndarray:
     return history["val_loss"] / history["loss"]
 
 
+def mean_weight(history: History) -> float:
+    """The mean per-row weight of (b)'s training loss: w (1 - b) + b on its training rows."""
+    b = history.info["train_bad_rate"]
+    return GOOD_WEIGHT * (1 - b) + b
+
+
+def fingerprint_loss(history: History) -> float:
+    """(b)'s training loss if every output were 0.5: mean weight x ln 2 (2 b ln 2 when w = b / (1 - b))."""
+    from helpers.stats import LN2
+
+    return mean_weight(history) * LN2
+
+
 def at_bad_rate(history: History, column: str = "val_binary") -> np.ndarray:
     """Epochs whose validation 'accuracy' is exactly the share of bad parts (for binary: every part called bad)."""
     return np.isclose(history[column], history.info["val_bad_rate"], atol=1e-6)
@@ -317,7 +350,7 @@ def at_bad_rate(history: History, column: str = "val_binary") -> np.ndarray:
 
 def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
     """The numbers behind each claim, from configs('mini')."""
-    from helpers.stats import accuracy_floor
+    from helpers.stats import LN2, accuracy_floor
 
     h = histories or {name: run(c) for name, c in configs().items()}
     exact, weighted = h[EXACT], h[WEIGHTED]
@@ -346,7 +379,17 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
         "b_epoch1_ratio": float(loss_ratio(weighted)[0]),
         "b_min_ratio": float(np.min(loss_ratio(weighted))),
         "b_epoch1_unweighted_train_over_val": float(weighted["train_eval_loss"][0] / weighted["val_loss"][0]),
-        "b_epochs_val_at_bad_rate": int(np.sum(at_bad_rate(weighted))),
+        "b_epoch1_loss_over_fingerprint": float(weighted["loss"][0] / fingerprint_loss(weighted)),
+        "b_final_loss_over_fingerprint": float(weighted["loss"][-1] / fingerprint_loss(weighted)),
+        "b_val_loss_min_over_ln2": float(np.min(weighted["val_loss"]) / LN2),
+        "b_val_loss_max_over_ln2": float(np.max(weighted["val_loss"]) / LN2),
+        "b_acc_spread": float(np.ptp(weighted["binary"])),
+        "b_final_normalised_over_val": float(weighted["loss"][-1] / mean_weight(weighted) / weighted["val_loss"][-1]),
+        "b_final_unweighted_over_val": float(weighted["train_eval_loss"][-1] / weighted["val_loss"][-1]),
+        "b_final_balanced_accuracy": weighted.final("val_balanced_accuracy", LAST),
+        "b_weighted_margin_to_floor": float(np.min(
+            weighted["weighted_binary"] - accuracy_floor(weighted["loss"], mean_weight(weighted)))),
+        "b_final_weighted_floor": float(accuracy_floor(weighted["loss"][-1], mean_weight(weighted))),
         # the split
         "tail_epoch1_ratio": float(loss_ratio(tail)[0]),
         "tail_min_ratio_from_epoch3": float(np.min(loss_ratio(tail)[2:])),
@@ -360,6 +403,7 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
         "aware_final_balanced_accuracy": final("scaled + Adam, time-aware"),
         # scaling and Adam apart
         **{f"grid_{inputs}_{opt.lower()}_balanced_accuracy": final(name) for (inputs, opt), name in GRID.items()},
+        "raw_sgd_epoch1_loss": float(h["raw + SGD, tail split"]["loss"][0]),
         # the imbalance
         "majority_accuracy": float(exact.info["val_majority_accuracy"]),
         "a_final_binary_accuracy": exact.final("val_binary", LAST),
@@ -377,7 +421,16 @@ CLAIM_TEXT = {
     "a_epochs_below_floor": "(a) epochs whose printed acc breaks the bound, of 30",
     "b_epochs_below_floor": "(b) epochs whose printed acc breaks the bound, of 30",
     "a_epochs_val_at_bad_rate": "(a) epochs whose val_acc is exactly the share of bad parts, of 30",
-    "b_epochs_val_at_bad_rate": "(b) epochs whose val_acc is exactly the share of bad parts, of 30",
+    "b_epoch1_loss_over_fingerprint": "(b) loss at epoch 1 / (mean weight x ln 2)",
+    "b_final_loss_over_fingerprint": "(b) loss at epoch 30 / (mean weight x ln 2)",
+    "b_val_loss_min_over_ln2": "(b) lowest val_loss / ln 2",
+    "b_val_loss_max_over_ln2": "(b) highest val_loss / ln 2",
+    "b_acc_spread": "(b) highest - lowest printed acc over 30 epochs",
+    "b_final_normalised_over_val": "(b) epoch 30: loss / mean weight, over val_loss",
+    "b_final_unweighted_over_val": "(b) epoch 30: training rows re-scored unweighted, over val_loss",
+    "b_final_balanced_accuracy": f"(b) balanced accuracy, last {LAST} epochs",
+    "b_weighted_margin_to_floor": "(b) weighted accuracy minus its floor 1 - L/(mean weight ln 2), lowest",
+    "b_final_weighted_floor": "(b) the weighted accuracy's floor at epoch 30",
     "exact_creep_last_two_thirds": "Accuracy(): rise over the last 20 epochs (scaled + Adam, shuffled)",
     "binary_change_last_two_thirds": "BinaryAccuracy(): change over the same epochs",
     "exact_minus_saturated_max": "Accuracy() − share of saturated outputs, largest (every run)",
@@ -395,6 +448,7 @@ CLAIM_TEXT = {
     "grid_raw_adam_balanced_accuracy": "raw inputs, Adam: final balanced accuracy",
     "grid_scaled_adam_balanced_accuracy": "scaled inputs, Adam: final balanced accuracy",
     "majority_accuracy": "always 'good' would score (validation)",
+    "raw_sgd_epoch1_loss": "raw features, SGD 0.001: training loss at epoch 1 (the mean over its batches)",
     "a_final_binary_accuracy": "(a)'s model, binary accuracy (validation, final)",
     "a_final_balanced_accuracy": "(a)'s model, balanced accuracy (0.5 = chance)",
     "a_final_bad_recall": "(a)'s model, share of bad parts found (recall)",
@@ -528,6 +582,8 @@ def draw_splits(fig, seeds: list[dict[str, History]]) -> None:
     annotate_epoch(ax_ratio, 3, float(loss_ratio(tail0)[2]), f"tail: ≥ {lowest:.1f}× from epoch 3 on every seed",
                    dy=0.25, dx=0.25)
     draw_chance(ax_bal, 0.5, "chance (every part 'good')")
+    for text in ax_bal.texts:  # the label under its line, where no curve runs
+        text.set(va="top", fontsize=8, color="0.2")
     ax_bal.set_ylim(0.3, 1.0)  # room under chance for the legend
     ax_bal.set_ylabel("validation balanced accuracy")
     for ax, title in ((ax_ratio, "how far validation sits from training"),
@@ -557,8 +613,12 @@ def draw_grid(fig, seeds: list[dict[str, History]]) -> None:
     ax.grid(alpha=0.3, axis="y")
 
 
-def plot_logged(ax, log: dict, epochs: np.ndarray, title: str) -> None:
-    """Loss and the 'accuracy' column as printed, with the lowest accuracy each loss allows."""
+def plot_logged(ax, log: dict, epochs: np.ndarray, title: str, mean_weight: float = 1.0) -> None:
+    """Loss and the 'accuracy' column as printed, with the lowest accuracy each loss allows.
+
+    mean_weight: the mean per-row weight of the training loss (class_weight); the floor is then the weighted
+    accuracy's, 1 - L / (mean_weight ln 2), and the printed (unweighted) accuracy is not bounded by it.
+    """
     from helpers.curves import COLORS
     from helpers.stats import accuracy_floor
 
@@ -570,8 +630,10 @@ def plot_logged(ax, log: dict, epochs: np.ndarray, title: str) -> None:
     twin = ax.twinx()
     twin.plot(epochs, log["accuracy"], "--s", ms=3, color=COLORS["train"], label="acc (as printed)")
     twin.plot(epochs, log["val_accuracy"], "--s", ms=3, color=COLORS["val"], label="val_acc (as printed)")
-    twin.fill_between(epochs, 0, accuracy_floor(log["loss"]), color="tab:red", alpha=0.12,
-                      label="impossible for the train loss: acc < 1 − L/ln 2 (unweighted loss only)")
+    what = ("unweighted: acc < 1 − L/ln 2" if mean_weight == 1.0
+            else f"weighted acc < 1 − L/({mean_weight:.3f}·ln 2); the printed acc is unbounded")
+    twin.fill_between(epochs, 0, accuracy_floor(log["loss"], mean_weight), color="tab:red", alpha=0.12,
+                      label=f"impossible for the train loss: {what}")
     twin.set_ylim(0, 1.02)
     twin.set_ylabel("accuracy")
     lines = ax.get_legend_handles_labels()
@@ -605,14 +667,17 @@ def draw_drift(fig, config: MetricCaseConfig | None = None, n_params: int = 2) -
     axes[0].legend(fontsize=7, loc="best", markerscale=3)
 
 
-def draw_panel(fig, history: History, config: MetricCaseConfig, metric: str = "Accuracy()") -> None:
+def draw_panel(fig, history: History, config: MetricCaseConfig, metric: str = "'accuracy'") -> None:
     """FixPanel view: curves as logged, and each epoch's (loss, accuracy) in the feasible plane."""
     from helpers.curves import plot_accuracy_bound
 
     left, right = fig.subplots(1, 2)
     log = as_logged(history, metric)
     weighted = " + class_weight" if config.class_weight else ""
-    plot_logged(left, log, history.epochs, f"as Keras prints it, metrics=[{METRIC_LABEL[metric]}]{weighted}")
+    b = history.info.get("train_bad_rate", config.bad_rate)
+    mean_weight = config.good_weight * (1 - b) + b
+    plot_logged(left, log, history.epochs, f"as Keras prints it, metrics=[{METRIC_LABEL[metric]}]{weighted}",
+                mean_weight)
     plot_accuracy_bound(right, {"the post, epoch 1": (FORUM["loss"][0], FORUM["accuracy"][0])},
                         max_loss=max(0.8, float(np.max(log["loss"][1:])) * 1.1))
     right.scatter(log["loss"], log["accuracy"], c=history.epochs, cmap="viridis", s=14, zorder=3,
@@ -623,7 +688,7 @@ def draw_panel(fig, history: History, config: MetricCaseConfig, metric: str = "A
 
 def make_config(split: str, scaling: bool, optimizer: str, lr: float, good_weight: float,
                 bad_rate: float) -> MetricCaseConfig:
-    """FixPanel's make_config: hypothesis (a)'s run with each knob changed on its own."""
+    """FixPanel's make_config: the rivals' shared run (scaled, SGD 0.01, tail split) with each knob changed alone."""
     return MetricCaseConfig(split=split, scaling=scaling, optimizer=optimizer, lr=lr, good_weight=good_weight,
                             bad_rate=round(bad_rate, 3))
 
@@ -637,15 +702,279 @@ def knobs() -> list:
     from helpers.widgets import Choice, Slider, Toggle
 
     return [
-        Choice("metric", "metrics=[…]", [(METRIC_LABEL[m], m) for m in METRICS], "Accuracy()"),
+        Choice("metric", "metrics=[…]", [(METRIC_LABEL[m], m) for m in METRICS], "'accuracy'"),
         Choice("split", "validation rows", [("last 20 % (validation_split)", "tail"),
                                             ("shuffled, stratified", "shuffled"),
                                             ("last 20 %, setpoint-relative features", "time-aware")], "tail"),
-        Toggle("scaling", "standardise the 31 features", False),
+        Toggle("scaling", "standardise the 31 features", True),
         Choice("optimizer", "optimizer", [("SGD (the post)", "sgd"), ("Adam", "adam")], "sgd"),
-        Choice("lr", "learning rate", [("0.001 (the post)", 0.001), (f"{WEIGHTED_LR} (hypothesis b)", WEIGHTED_LR)],
-               0.001),
-        Choice("good_weight", "class_weight", [("none", 1.0), (f"{{0: 1, 1: {GOOD_WEIGHT}}} (hypothesis b)",
+        Choice("lr", "learning rate", [("0.001 (the post)", 0.001), (f"{RIVAL_LR} (rivals a, b)", RIVAL_LR)],
+               RIVAL_LR),
+        Choice("good_weight", "class_weight", [("none", 1.0), (f"{{0: 1, 1: {GOOD_WEIGHT}}} = b/(1−b) (rival b)",
                                                                GOOD_WEIGHT)], 1.0),
         Slider("bad_rate", "share of bad parts", 0.01, 0.1, 0.005, 0.025),
     ]
+
+
+# --- the class-weight fingerprint, and the poster's own Keras ----------------------------------------------
+
+PERIOD_JSON = Path(__file__).resolve().parents[2] / "data" / "period" / "keras22_case04.json"
+# The period script's four setups (helpers/period/keras22_case04.py), by what the lesson calls them.
+PERIOD_RUNS = {
+    "post": "post: 'accuracy', unweighted, validation_split",
+    "a": "(a) exact-equality acc, unweighted, validation_split",
+    "b_split": "(b) class_weight, validation_split",
+    "b_data": "(b) class_weight, validation_data (unweighted)",
+}
+POST_BAD_RATE = 0.02  # the post's epoch-1 acc 0.0207 and val_acc 0.0168, read as the share of bad parts (a guess)
+
+
+def constant_optimum(bad_rate: float, good_weight: float = 1.0, val_bad_rate: float | None = None) -> dict:
+    """What a network that has learnt only the class prior prints: the best constant output and its losses.
+
+    With ``class_weight={0: 1, 1: w}`` and a share ``b`` of bad parts (label 0), Keras's loss for a constant
+    output q = p(good) is w (1 - b) (-ln q) + b (-ln(1 - q)), smallest at q* = w (1 - b) / (w (1 - b) + b).
+    For w = b / (1 - b) that is exactly 1/2, the training loss 2 b ln 2 and the unweighted validation loss ln 2;
+    unweighted (w = 1), q* = 1 - b and both losses are the entropy of the prior. The accuracy column: every part
+    called bad (b) when q* < 1/2, good (1 - b) when q* > 1/2, and anything in between when q* = 1/2.
+    """
+    check_range("bad_rate", bad_rate, 1e-4, 0.5)
+    check_range("good_weight", good_weight, 1e-4, 1.0)
+    b, w = float(bad_rate), float(good_weight)
+    bv = b if val_bad_rate is None else float(val_bad_rate)
+    q = w * (1 - b) / (w * (1 - b) + b)
+    at_half = abs(q - 0.5) < 1e-3
+    acc = (b, 1 - b) if at_half else ((b, b) if q < 0.5 else (1 - b, 1 - b))
+    val_acc = (bv, 1 - bv) if at_half else ((bv, bv) if q < 0.5 else (1 - bv, 1 - bv))
+    return {"output": q, "loss": -(w * (1 - b) * np.log(q) + b * np.log(1 - q)),
+            "val_loss": -((1 - bv) * np.log(q) + bv * np.log(1 - q)), "mean_weight": w * (1 - b) + b,
+            "acc": acc, "val_acc": val_acc}
+
+
+def period() -> dict:
+    """The committed output of ``make period``: the post's network in Keras 2.2.4 (data/period/*.json)."""
+    import json
+
+    if not PERIOD_JSON.exists():
+        raise FileNotFoundError(f"{PERIOD_JSON} is missing: run `make period` (Python 3.7, Keras 2.2.4).")
+    return json.loads(PERIOD_JSON.read_text())
+
+
+def period_histories(key: str, data: dict | None = None) -> list[dict]:
+    """One Keras 2.2 ``history.history`` (plus the period script's columns and bad rates) per seed, for ``key``."""
+    check_choice("key", key, PERIOD_RUNS)
+    data = data or period()
+    seeds = data["runs"][PERIOD_RUNS[key]]["seeds"]
+    return [{**{k: np.asarray(v) for k, v in s["history"].items()}, "train_bad_rate": s["train_bad_rate"],
+             "val_bad_rate": s["val_bad_rate"]} for s in seeds.values()]
+
+
+def post_setup(scale: str = "mini") -> tuple[MetricCaseConfig, dict[str, np.ndarray]]:
+    """The post cell's run (hypothesis (b)'s config) and its data: a time-ordered log, good part = 1, bad = 0."""
+    config = configs(scale)[WEIGHTED]
+    return config, load_data(config)
+
+
+def _span(values: list[float], digits: int = 4) -> str:
+    values = [float(v) for v in values]
+    if max(values) - min(values) < 0.5 * 10 ** -digits:
+        return f"{np.mean(values):.{digits}f}"
+    return f"{np.mean(values):.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
+
+
+def _keras3_rows(seeds: list[dict[str, History]]) -> dict[str, list[float]]:
+    rows = {}
+    for label, name, metric in (("Keras 3.15, (a) Accuracy()", EXACT, "Accuracy()"),
+                                ("Keras 3.15, (b) class_weight + validation_split", WEIGHTED, "'accuracy'")):
+        logs = [as_logged(seed[name], metric) for seed in seeds]
+        rows[label] = [[float(log[k][-1]) for log in logs] for k in ("loss", "accuracy", "val_loss", "val_accuracy")]
+    return rows
+
+
+def side_by_side(seeds: list[dict[str, History]], data: dict | None = None):
+    """The post's last line beside (a), (b) and the fingerprint's prediction, in Keras 2.2.4 and Keras 3.15.
+
+    Runs: last epoch, mean (lowest–highest) over the seeds. Fingerprint: computed (``constant_optimum``) at each
+    data set's share of bad parts with w = b / (1 - b); an accuracy given as a range means "anywhere in it".
+    """
+    data = data or period()
+    rows: dict[str, list[str]] = {}
+    rows["the post, epoch 300/300"] = [f"{FORUM[k][-1]:.4f}" for k in ("loss", "accuracy", "val_loss", "val_accuracy")]
+
+    b = POST_BAD_RATE
+    rows[f"fingerprint at the post's guessed b = {b}"] = at_half([b], b / (1 - b), [b])
+    keys = ("loss", "acc", "val_loss", "val_acc")
+    for key, label in (("a", "Keras 2.2.4, (a) home-made exact acc"),
+                       ("b_split", "Keras 2.2.4, (b) class_weight + validation_split"),
+                       ("b_data", "Keras 2.2.4, (b) class_weight + unweighted validation_data")):
+        hs = period_histories(key, data)
+        rows[label] = [_span([h[k][-1] for h in hs]) for k in keys]
+    setup = data["setup"]
+    hs = period_histories("b_data", data)
+    rows["fingerprint at Keras 2.2.4's data (b per seed)"] = at_half(
+        [h["train_bad_rate"] for h in hs], setup["good_weight"], [h["val_bad_rate"] for h in hs])
+    for label, columns in _keras3_rows(seeds).items():
+        rows[label] = [_span(c) for c in columns]
+    rows["fingerprint at Keras 3's data (b per seed)"] = at_half(
+        [seed[WEIGHTED].info["train_bad_rate"] for seed in seeds], GOOD_WEIGHT,
+        [seed[WEIGHTED].info["val_bad_rate"] for seed in seeds])
+    lines = ["| | loss | acc | val_loss | val_acc |", "|---|---|---|---|---|"]
+    lines += [f"| {label} | " + " | ".join(cells) + " |" for label, cells in rows.items()]
+    return MarkdownTable("\n".join(lines))
+
+
+class MarkdownTable(str):
+    """A markdown table that a notebook renders as a table (and prints as its source)."""
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+
+
+def at_half(train_bad_rates: list[float], good_weight: float, val_bad_rates: list[float]) -> list[str]:
+    """The fingerprint's row: every output 0.5, so loss = mean weight x ln 2, val_loss = ln 2, acc anywhere."""
+    from helpers.stats import LN2
+
+    losses = [(good_weight * (1 - b) + b) * LN2 for b in train_bad_rates]
+    acc = f"{min(train_bad_rates):.2f} to {1 - min(train_bad_rates):.2f}"
+    val_acc = f"{min(val_bad_rates):.2f} to {1 - min(val_bad_rates):.2f}"
+    return [_span(losses), acc, f"{LN2:.4f}", val_acc]
+
+
+# --- what the notebook prints (named helpers: no plumbing where students read) -------------------------------
+
+KEY = "04_mislabeled_accuracy_metric"
+
+
+def reference_runs() -> list[dict[str, History]]:
+    """Every run of ``configs()``, trained once on each reference seed (committed under data/reference)."""
+    from helpers import reference
+
+    return reference.load(KEY)
+
+
+def show_log(log: dict, epochs: tuple[int, ...] = (1, 10, 20, 30)) -> None:
+    """A Keras ``history.history`` printed as Keras 2.2 printed the post's lines (keys acc / val_acc)."""
+    acc = "accuracy" if "accuracy" in log else "acc"
+    for e in epochs:
+        if e <= len(log["loss"]):
+            i = e - 1
+            print(f"Epoch {e}/{len(log['loss'])} - loss: {log['loss'][i]:.4f} - acc: {log[acc][i]:.4f} - "
+                  f"val_loss: {log['val_loss'][i]:.4f} - val_acc: {log['val_' + acc][i]:.4f}")
+
+
+def show_bound() -> None:
+    """The post's seven lines against the lowest accuracy an unweighted loss allows."""
+    from helpers.stats import accuracy_floor
+
+    for e, loss, acc in zip(FORUM["epoch"], FORUM["loss"], FORUM["accuracy"], strict=True):
+        print(f"epoch {e:3d}: loss {loss:.4f} allows acc >= {accuracy_floor(loss):.3f}; printed acc {acc:.4f}")
+
+
+def show_rivals(seeds: list[dict[str, History]]) -> None:
+    """(a) and (b) per seed: the loss gap at epoch 1 and 30, and the epochs whose printed acc breaks the bound."""
+    from helpers.stats import accuracy_floor
+
+    for name, metric in PRINTED.items():
+        for k, seed in enumerate(seeds):
+            h, log = seed[name], as_logged(seed[name], metric)
+            broken = int(np.sum(log["accuracy"] < accuracy_floor(log["loss"])))
+            print(f"{name[:14]} seed {k}: val_loss/loss epoch 1 {loss_ratio(h)[0]:5.1f}, epoch 30 "
+                  f"{loss_ratio(h)[-1]:5.1f}; acc below the floor at {broken} of {h.n_epochs} epochs")
+
+
+def show_fingerprint(seeds: list[dict[str, History]]) -> None:
+    """(b) per seed against the fingerprint: loss vs mean weight x ln 2, val_loss vs ln 2, the acc's range."""
+    from helpers.stats import LN2
+
+    for k, seed in enumerate(seeds):
+        h = seed[WEIGHTED]
+        b = h.info["train_bad_rate"]
+        predicted = (GOOD_WEIGHT * (1 - b) + b) * LN2
+        print(f"(b) seed {k}: loss epoch 1 {h['loss'][0]:.4f}, epoch 30 {h['loss'][-1]:.4f} (outputs at 0.5: "
+              f"{predicted:.4f}); val_loss {h['val_loss'].min():.2f} to {h['val_loss'].max():.2f} (ln 2 = {LN2:.2f}); "
+              f"acc {h['binary'].min():.2f} to {h['binary'].max():.2f}")
+
+
+def show_fix(seeds: list[dict[str, History]]) -> None:
+    """The fix under (b), measured: the training loss on validation's scale, two ways, beside val_loss (epoch 30)."""
+    for k, seed in enumerate(seeds):
+        h = seed[WEIGHTED]
+        b = h.info["train_bad_rate"]
+        mean_weight = GOOD_WEIGHT * (1 - b) + b
+        print(f"(b) seed {k}: loss as logged {h['loss'][-1]:.4f}; / mean weight {mean_weight:.4f} = "
+              f"{h['loss'][-1] / mean_weight:.3f}; training rows re-scored unweighted {h['train_eval_loss'][-1]:.3f}; "
+              f"val_loss {h['val_loss'][-1]:.3f}")
+
+
+def show_imbalance(seeds: list[dict[str, History]]) -> None:
+    """Accuracy against balanced accuracy on validation at epoch 30, each rival's run and 'always good'."""
+    for k, seed in enumerate(seeds):
+        a, b = seed[EXACT], seed[WEIGHTED]
+        print(f"seed {k}: always 'good' {a.info['val_majority_accuracy']:.3f} (balanced 0.5); "
+              f"unweighted run: accuracy {a['val_binary'][-1]:.3f}, balanced {a['val_balanced_accuracy'][-1]:.3f}; "
+              f"(b): accuracy {b['val_binary'][-1]:.3f}, balanced {b['val_balanced_accuracy'][-1]:.3f}")
+
+
+def draw_fingerprint(fig, seeds: list[dict[str, History]], data: dict | None = None) -> None:
+    """The post, (a) and (b) in Keras 2.2.4 and 3.15, each measured in the fingerprint's units, x = share of training.
+
+    Left: training loss / (mean weight x ln 2), which is 1 when every output is 0.5; middle: val_loss / ln 2 (1 at
+    outputs of 0.5); right: the accuracy column as printed, with the fingerprint's range [b, 1 - b] shaded.
+    """
+    from helpers.stats import LN2
+
+    data = data or period()
+    axes = fig.subplots(1, 3)
+    w_period = data["setup"]["good_weight"]
+
+    def mean_weight(b: float, w: float) -> float:
+        return w * (1 - b) + b
+
+    series = []  # (label, color, style, [(x, loss units, val units, acc)])
+    for key, label, color, style in (("b_data", "Keras 2.2.4 (b), unweighted validation_data", "tab:green", "-"),
+                                     ("a", "Keras 2.2.4 (a), exact acc", "tab:orange", "--")):
+        rows = []
+        for h in period_histories(key, data):
+            w = w_period if key == "b_data" else 1.0
+            x = np.arange(1, len(h["loss"]) + 1) / len(h["loss"])
+            rows.append((x, h["loss"] / (mean_weight(h["train_bad_rate"], w) * LN2), h["val_loss"] / LN2, h["acc"]))
+        series.append((label, color, style, rows))
+    for name, metric, label, color, style in ((WEIGHTED, "'accuracy'", "Keras 3.15 (b), validation_split", "tab:purple",
+                                               "-"), (EXACT, "Accuracy()", "Keras 3.15 (a), Accuracy()", "tab:red",
+                                                      "--")):
+        rows = []
+        for seed in seeds:
+            h, log = seed[name], as_logged(seed[name], metric)
+            w = GOOD_WEIGHT if name == WEIGHTED else 1.0
+            rows.append((fraction(h), log["loss"] / (mean_weight(h.info["train_bad_rate"], w) * LN2),
+                         log["val_loss"] / LN2, log["accuracy"]))
+        series.append((label, color, style, rows))
+    for label, color, style, rows in series:
+        for col, ax in enumerate(axes):
+            for i, row in enumerate(rows):
+                ax.plot(row[0], row[col + 1], style, color=color, lw=1.2, alpha=0.8,
+                        label=f"{label} ({len(rows)} seeds)" if i == 0 else None)
+    forum = {k: np.asarray(v, dtype=float) for k, v in FORUM.items()}
+    b = POST_BAD_RATE
+    post = (forum["loss"] / (mean_weight(b, b / (1 - b)) * LN2), forum["val_loss"] / LN2, forum["accuracy"])
+    for ax, values in zip(axes, post, strict=True):
+        ax.plot(forum["epoch"] / 300, values, "-o", color="k", ms=5, lw=1, label=f"the post (b = {b} assumed)")
+    from matplotlib.ticker import FixedLocator, NullFormatter, StrMethodFormatter
+
+    for ax in axes[:2]:
+        ax.axhline(1, color="0.3", lw=1, ls=":")
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(FixedLocator([0.05, 0.1, 0.2, 0.5, 1, 2, 5]))
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    axes[0].set_title("training loss / (mean weight × ln 2)\n1 = every output 0.5", fontsize=10)
+    axes[1].set_title("val_loss / ln 2\n1 = every output 0.5", fontsize=10)
+    axes[2].axhspan(b, 1 - b, color="tab:green", alpha=0.08, label="fingerprint: anywhere in [b, 1 − b]")
+    axes[2].set_ylim(-0.02, 1.02)
+    axes[2].set_title("the accuracy column as printed", fontsize=10)
+    for ax in axes:
+        ax.set_xlabel("share of training done (epoch / last epoch)")
+        ax.grid(alpha=0.3)
+    handles, labels = axes[2].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8)
