@@ -235,7 +235,7 @@ C04, C05 = "04_mislabeled_accuracy_metric", "05_leaky_and_shuffled_splits"
 SOURCES: dict[str, Callable[[], History]] = {
     "A": _shape("overfitting"),
     "B": _reference(C02, "the post (Adam, BatchNorm momentum 0.99)", 0),
-    "C": _reference(C04, "hypothesis (a): Accuracy()", 1, "Accuracy()"),
+    "C": _reference(C04, "raw + SGD, tail split", 1, "Accuracy()"),
     "D": _reference(C01, "the post", 2),
     "G": _reference(C03, "BiLSTM head, layer 3 widened to 128", 1),
     "H": _shape("underfitting"),
