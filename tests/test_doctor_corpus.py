@@ -1,4 +1,4 @@
-"""The doctor against hand labels on real public training logs (tests/data/real_logs)."""
+"""The doctor against hand labels on real public training logs (data/doctor_corpus)."""
 
 import pytest
 

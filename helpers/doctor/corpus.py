@@ -1,6 +1,6 @@
 """Agreement of the doctor with hand labels on a corpus of real public training logs.
 
-The corpus lives in ``tests/data/real_logs/``: log files in subfolders (keras/, lightning/, hf/ ...) and
+The corpus lives in ``data/doctor_corpus/``: log files in subfolders (keras/, lightning/, hf/ ...) and
 manifests ``manifest-*.json``, each a JSON list of entries with at least ``file`` (relative to the corpus
 folder), ``format``, ``repo``, ``commit``, ``path``, ``loss``, ``classes``, ``labels`` and ``note``. The
 labels were written by hand, from the numbers, before the doctor saw the log.
@@ -33,7 +33,8 @@ from helpers.doctor.checks import LOSSES, diagnose_history, ordered_codes
 from helpers.doctor.findings import Finding
 from helpers.doctor.readers import read_runs
 
-CORPUS = Path(__file__).resolve().parents[2] / "tests" / "data" / "real_logs"
+# Runtime data lives under data/, never tests/ (issue 29).
+CORPUS = Path(__file__).resolve().parents[2] / "data" / "doctor_corpus"
 LABELS = ("HEALTHY", "OVERFITTING", "UNDERFITTING", "VAL_NOISY", "VAL_AT_CHANCE", "STALE_NORM_STATS",
           "METRIC_INCONSISTENT", "POPULATION_SHIFT", "OTHER")
 CODE_TO_LABEL = {"METRIC_INCONSISTENT": "METRIC_INCONSISTENT", "STALE_NORM_STATS": "STALE_NORM_STATS",
