@@ -220,7 +220,7 @@ def main() -> int:
         f"`import helpers`: {imp * 1000:.0f} ms (imports neither TensorFlow nor PyTorch).",
         "",
     ]
-    from helpers.doctor.corpus import agreement_table  # the doctor on real public logs (tests/data/real_logs)
+    from helpers.doctor.corpus import agreement_table  # the doctor on real public logs (data/doctor_corpus)
 
     lines += ["## Doctor", "", agreement_table(), ""]
     lines += kept_robust_section()

@@ -34,7 +34,7 @@ def test_enough_patients_from_every_case_and_beyond():
     new = {p.id for p in clinic.PATIENTS if p.id in clinic.KERAS_LOGS or p.id in clinic.COPIED}
     assert new == {"F", "L", "O", "P"}
     assert clinic.BY_ID["F"].weighted and clinic.BY_ID["L"].label_smoothing == 0.1
-    assert "real_logs" in clinic.BY_ID["P"].source
+    assert "data/doctor_corpus/hf/" in clinic.BY_ID["P"].source
 
 
 def test_the_validation_freq_log_has_blank_validation_cells():

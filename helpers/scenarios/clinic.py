@@ -44,7 +44,7 @@ from helpers.stats import BOUND_CONDITIONS, LN2, binomial_se
 ROOT = Path(__file__).resolve().parents[2]
 CLINIC_DIR = ROOT / "data" / "clinic"
 FORUM_LOG = ROOT / "data" / "forum" / "003_a8ebacd39794dcdb_log.csv"
-REAL_LOGS = ROOT / "tests" / "data" / "real_logs"
+REAL_LOGS = ROOT / "data" / "doctor_corpus"
 HF_LOG = "hf/haipradana__indobert-indonesia-sarcastic-satire-classification__indobert-binary-5ep-overfit.json"
 LOG_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy")
 HEALTHY = "HEALTHY"  # the diagnosis "nothing wrong" (set() says the same)
@@ -179,7 +179,7 @@ PATIENTS: list[Patient] = [
             "loss there), then up at every evaluation while the training loss falls 50×",
             doctor=E({"OVERFITTING"}),
             facts="Hugging Face Trainer, 5 epochs, trainer_state.json (no training accuracy is logged)",
-            source=f"tests/data/real_logs/{HF_LOG} (GitHub haipradana/indobert-indonesia-sarcastic-satire-"
+            source=f"data/doctor_corpus/{HF_LOG} (GitHub haipradana/indobert-indonesia-sarcastic-satire-"
                    "classification, model/trainer_state.json)", file="P.json"),
     Patient("Q", "I moved whole recordings to validation as the forum said, and validation got worse", CE, 10,
             240, E({"OVERFITTING"}),
