@@ -94,38 +94,45 @@ def test_bad_patience_names_the_allowed_range():
         case.early_stopping(np.ones(3), 0)
 
 
-def _run_post_cells(namespace: dict, cells: list[str], monkeypatch) -> list[float]:
-    """Run the notebook's post cells in one namespace, each fit cut to one short epoch; return the printed
-    losses before the first step."""
+def _run_post_cells(namespace: dict, cells: list[str], monkeypatch) -> tuple[list[float], list[tuple[str, str]]]:
+    """Run the notebook's post cells in one namespace, each fit cut to one short epoch. Returns the printed
+    losses before the first step and, for each fit, the weights' digest before and after it."""
     from helpers.keras_lab import keras
 
-    real_fit = keras.Model.fit
+    real_fit = getattr(keras.Model.fit, "real_fit", keras.Model.fit)  # not an earlier call's wrapper
+    digests = []
 
     def short_fit(self, x, y, **kwargs):
+        before = case.weights_digest(self)
         kwargs["epochs"] = 1
-        return real_fit(self, x[:128], y[:128], **kwargs)
+        result = real_fit(self, x[:128], y[:128], **kwargs)
+        digests.append((before, case.weights_digest(self)))
+        return result
 
+    short_fit.real_fit = real_fit
     monkeypatch.setattr(keras.Model, "fit", short_fit)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         for source in cells:
             exec(compile(source, f"{NOTEBOOK.name}[post]", "exec"), namespace)
-    return [float(v) for v in re.findall(r"val loss before the first step: ([0-9.]+)", out.getvalue())]
+    return [float(v) for v in re.findall(r"val loss before the first step: ([0-9.]+)", out.getvalue())], digests
 
 
 @pytest.mark.slow
 def test_the_post_cells_rerun_from_fresh_weights(monkeypatch):
     """The hands-on edit: running the Adam cell (and the SGD cell) a second time in the same kernel starts
-    from fresh weights, so the loss before the first step is ln 10 again, not the trained model's."""
+    from the same fresh weights, not from the weights the first run trained; its loss before the first step
+    is ln 10 again."""
     cells = tagged_sources(NOTEBOOK, "post")
     model_cell, adam_cell, sgd_cell = cells
     namespace = {"case": case, "SCALE": "mini"}
-    first = _run_post_cells(namespace, [model_cell, adam_cell, sgd_cell], monkeypatch)
-    trained = namespace["model"].evaluate(namespace["x_val"], namespace["y_val"], verbose=0)[0]
-    again = _run_post_cells(namespace, [adam_cell, sgd_cell], monkeypatch)
-    assert len(first) == len(again) == 2
+    first, first_digests = _run_post_cells(namespace, [model_cell, adam_cell, sgd_cell], monkeypatch)
+    again, again_digests = _run_post_cells(namespace, [adam_cell, sgd_cell], monkeypatch)
+    assert len(first) == len(again) == 2 and len(first_digests) == len(again_digests) == 2
     assert np.allclose(first, again) and np.all(np.abs(np.array(again) - np.log(10)) < 0.15)
-    assert abs(trained - np.log(10)) > 0.15  # the short fit did move the weights, so the check can fail
+    for (fresh, trained), (rerun_start, _) in zip(first_digests, again_digests, strict=True):
+        assert fresh != trained  # the fit moved the weights, so a cell that continued them would fail here
+        assert rerun_start == fresh
     # the edit the notebook asks for reaches the network the cell builds
     edited = adam_cell.replace("MOMENTUM = 0.99  #", "MOMENTUM = 0.9  #")
     _run_post_cells(namespace, [edited], monkeypatch)
