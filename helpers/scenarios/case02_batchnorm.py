@@ -736,6 +736,12 @@ def _epoch_lines(ax, history: History, config: BatchNormCaseConfig) -> None:
     ax.grid(alpha=0.3)
 
 
+def _span(values: list[float], spec: str) -> str:
+    """'low–high' over seeds, or the one value of a single run."""
+    low, high = format(min(values), spec), format(max(values), spec)
+    return low if low == high else f"{low}–{high}"
+
+
 def draw_first_mean(ax, seeds: list[History], config: BatchNormCaseConfig) -> None:
     """First BN layer, its brightest channel: moving mean as a share of the batch mean, against 1 − m^t."""
     from helpers.curves import annotate_epoch
@@ -748,7 +754,7 @@ def draw_first_mean(ax, seeds: list[History], config: BatchNormCaseConfig) -> No
     ax.plot(steps, 1 - init_weight(config.momentum, steps), "--", color="0.3", lw=1,
             label=f"1 − {config.momentum}^step: the share a constant would have reached")
     shares = [at_step(h, "moving_mean", 250) / at_step(h, "batch_mean", 250) for h in seeds]
-    annotate_epoch(ax, 250, float(np.mean(shares)), f"step 250: {min(shares):.0%}–{max(shares):.0%} caught up",
+    annotate_epoch(ax, 250, float(np.mean(shares)), f"step 250: {_span(shares, '.0%')} caught up",
                    dy=-0.35, dx=0.05)
     ax.set_ylim(0, 1.1)
     ax.set_ylabel("first BN layer: moving mean, share of the batch mean")
@@ -772,7 +778,7 @@ def draw_deep_variance(ax, seeds: list[History], config: BatchNormCaseConfig) ->
     spe = config.steps_per_epoch
     ratios = [at_step(h, "deep_inference_variance", spe) / at_step(h, "deep_batch_variance", spe) for h in seeds]
     annotate_epoch(ax, spe, float(np.mean([at_step(h, "deep_inference_variance", spe) for h in seeds])),
-                   f"end of epoch 1: {min(ratios):.3f}–{max(ratios):.3f} of the training-mode variance",
+                   f"end of epoch 1: {_span(ratios, '.3f')} of the training-mode variance",
                    dy=-0.3, dx=0.25)
     ax.set_ylabel("eighth BN layer: variance (mean over channels)")
     ax.set_title("deep layer: in inference mode its input is squashed", fontsize=10)
