@@ -23,7 +23,10 @@ CELLS: dict[str, dict[str, str]] = {
     "onednn0-threads1": {"TF_ENABLE_ONEDNN_OPTS": "0", "threads": "1"},
     # oneDNN on, its kernels capped below this CPU's AVX2 (AVX2 is already this CPU's best: a cap there is a no-op)
     "onednn1-isa-sse41": {"TF_ENABLE_ONEDNN_OPTS": "1", "DNNL_MAX_CPU_ISA": "SSE41", "threads": "2"},
+    # the same numbers as the reference here: TensorFlow turns oneDNN on by default only on CPUs with AVX-512
+    # VNNI/BF16 or AMX, so on this AVX2 machine "off" is its default (another AVX-512 machine's default is "on")
     "onednn0-threads2": {"TF_ENABLE_ONEDNN_OPTS": "0", "threads": "2"},
+    "onednn1-threads2": {"TF_ENABLE_ONEDNN_OPTS": "1", "threads": "2"},
     "onednn1-threads1": {"TF_ENABLE_ONEDNN_OPTS": "1", "threads": "1"},
 }
 OUT = Path(__file__).resolve().parent / "data" / "case02_matrix"
