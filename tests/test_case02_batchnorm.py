@@ -22,11 +22,11 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "02_batchnorm_gap
 
 def test_the_issue_thresholds(each_seed_measured):
     measured = each_seed_measured
-    assert measured["post_epoch3_val_over_train"] >= 10
+    assert measured["post_epoch3_log10_val_over_train"] >= 1  # validation >= 10x the logged training loss
     assert measured["post_epoch3_train_eval_over_val"] <= 2 and 1 / measured["post_epoch3_train_eval_over_val"] <= 2
-    assert measured["post_epoch3_val_trainmode_over_train"] <= 3
+    assert measured["post_epoch3_mode_share_of_log_gap"] >= 0.5  # the mode is most of the gap on a log scale
     assert measured["post_collapse_within_4_epochs"] >= 10
-    assert measured["fixed_epoch3_val_over_train"] <= 3
+    assert measured["fixed_max_log10_val_over_train_epochs_1_3"] <= 1  # momentum 0.9: within 10x in epochs 1-3
     # issue 20: the gap grows before it closes, validation sits at ln 10 meanwhile, a lower lr does not help
     assert measured["post_mode_gap_growth"] > 1 and measured["post_mode_gap_peak_epoch"] >= 2
     assert abs(measured["post_val_loss_at_init"] - np.log(10)) < 0.15
@@ -56,7 +56,7 @@ def test_the_post_cells_train_the_posts_optimizers_and_mark_the_momentum():
     from post_cells import tagged_sources
 
     code = "\n".join(tagged_sources(NOTEBOOK, "post"))
-    assert "MOMENTUM = 0.99  # <- THE SUSPECT" in code and code.count("BatchNormalization(momentum=MOMENTUM)") == 2
+    assert "MOMENTUM = 0.99  # <- THE SUSPECT" in code and code.count("BatchNormalization(momentum=momentum)") == 2
     assert "keras.optimizers.Adam(learning_rate=1e-3)" in code and f"{case.ADAM_LR:g}" == "0.001"
     assert "keras.optimizers.SGD(learning_rate=0.01, momentum=0.9)" in code and case.SGD_LR == 0.01
     assert code.count(".fit(") == 2

@@ -13,6 +13,7 @@ After e epochs of 50 steps the starting values still weigh 0.99^(50·e).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,28 +93,42 @@ SGD = "SGD (momentum 0.9), BatchNorm momentum 0.99"
 LOW_LR = "Adam at lr 1e-4, BatchNorm momentum 0.99"
 
 
-# What the notebook's words claim, one band each; every reference seed (data/reference) and every
-# retrain on a student's machine must land inside (tests/bands.py). "The mode gap" is one number throughout:
-# validation loss in inference mode over validation loss in training mode (same weights, same images).
+# What the notebook's words claim, one band each; every reference seed (data/reference), every cell of the
+# numerics matrix (tests/data/case02_matrix) and every retrain here must land inside. "The mode gap" is one
+# number throughout: validation loss in inference mode over validation loss in training mode (same weights,
+# same images). A loss ratio at one early epoch is chaotic (one CPU gave 934 where the reference seeds gave
+# 257-292): such ratios are claimed on a log10 scale, by their order of magnitude.
 BANDS: dict[str, tuple[float, float]] = {
-    # The post's run (Adam, BatchNorm momentum 0.99) at epoch 3: the gap is huge and it is not overfitting.
-    "post_epoch3_val_over_train": (50.0, 500.0),  # val loss ≫ logged train loss (the post's picture)
-    "post_epoch3_train_eval_over_val": (0.5, 2.0),  # the training set in inference mode is as bad as val
-    "post_epoch3_val_trainmode_over_train": (1.0, 3.0),  # val in training mode is as good as train
-    "post_epoch3_mode_gap": (20.0, 200.0),  # the whole gap is the mode
-    "post_collapse_within_4_epochs": (10.0, 80.0),  # "closes in sharply": val loss falls ≥ 10× within 4 epochs
-    "post_final_val_accuracy": (0.9, 1.0),  # nothing was wrong with the model
-    "post_max_honest_gap_stale_phase": (0.0, 0.5),  # |log(val / re-scored train)| ≤ 0.5 (×1.65) while stale
-    # Loss at initialisation ≈ ln 10 = 2.303 (10 classes, nothing learnt), and validation stays there:
+    # The post's run (Adam, BatchNorm momentum 0.99) at epoch 3: validation one to four orders of magnitude
+    # above the logged training loss; the training set in inference mode is as bad as validation (not
+    # overfitting); the mode gap alone is at least 10x, and most of the gap on a log scale.
+    "post_epoch3_log10_val_over_train": (1.0, 4.0),
+    "post_epoch3_train_eval_over_val": (0.5, 2.0),
+    "post_epoch3_log10_mode_gap": (1.0, 4.0),
+    "post_epoch3_mode_share_of_log_gap": (0.5, 1.2),  # log(mode gap) / log(val / logged train)
+    "post_collapse_within_4_epochs": (10.0, 1000.0),  # "closes in sharply": val loss falls >= 10x within 4 epochs
+    # While the mode gap is >= 10 (the losses far from zero), val and the re-scored train loss agree within
+    # x1.65 (|log ratio| <= 0.5). Later both are near zero and their ratio says little (it reached x2.5-5.6).
+    "post_max_honest_gap_while_mode_gap_10": (0.0, 0.5),
+    # Loss at initialisation ~ ln 10 = 2.303 (10 classes, nothing learnt), and validation stays near it:
     "post_val_loss_at_init": (2.2, 2.42),
-    "post_stale_val_loss_off_ln10": (0.0, 0.2),  # epochs 1–3: |val loss − ln 10| ≤ 20 % of ln 10
-    "post_val_accuracy_first_2_epochs": (0.0, 0.25),  # epochs 1–2: val accuracy near chance (0.1), not above 0.25
-    # The mode gap grows for epochs before it closes, and it grows because training-mode loss falls while
+    "post_stale_val_loss_off_ln10": (0.0, 0.25),  # epochs 1-3: |val loss - ln 10| <= 25 % of ln 10
+    "post_val_accuracy_first_2_epochs": (0.0, 0.3),  # epochs 1-2: val accuracy not above 0.3 (chance 0.1)
+    # The mode gap grows for epochs before it closes, because training-mode loss falls while
     # inference-mode val loss sits near ln 10 (it rises by at most 30 %).
-    "post_mode_gap_growth": (3.0, 40.0),  # peak mode gap / epoch-1 mode gap
-    "post_mode_gap_peak_epoch": (3, 7),
+    "post_mode_gap_growth": (2.0, 100.0),  # peak mode gap / epoch-1 mode gap
+    "post_mode_gap_peak_epoch": (2, 8),
     "post_stale_val_loss_rise": (0.95, 1.3),  # highest val loss up to the peak / epoch-1 val loss
-    "post_trainmode_val_fall_to_peak": (3.0, 40.0),  # training-mode val loss, epoch 1 / peak epoch
+    "post_trainmode_val_fall_to_peak": (2.0, 100.0),  # training-mode val loss, epoch 1 / peak epoch
+    # An early stop in epochs 1-3 keeps a model near chance: the best-val-loss epoch among them scores < 0.5.
+    "post_best_val_accuracy_epochs_1_3": (0.0, 0.5),
+    # Epoch 10: what is left. Both losses are near zero (their difference below 0.15), accuracies within 5
+    # points, yet on a log scale validation is still >= 3x the logged training loss, the mode gap >= 1.
+    "post_final_val_accuracy": (0.9, 1.0),
+    "post_final_train_eval_minus_val_accuracy": (-0.01, 0.05),
+    "post_final_val_minus_train_loss": (0.0, 0.15),
+    "post_final_log10_val_over_train": (0.5, 2.5),
+    "post_final_mode_gap": (1.0, 10.0),
     # The traces, end of epoch 1 (step 50) and step 250: the deep layer (8th BN) gets, in inference mode,
     # inputs whose variance is a small fraction of what training mode gives it, while its own moving
     # variance is only a few times off, and the first layer's moving mean is mostly caught up by step 250.
@@ -121,35 +136,33 @@ BANDS: dict[str, tuple[float, float]] = {
     "post_deep_input_variance_ratio_step250": (0.05, 0.7),
     "post_deep_moving_over_batch_variance_epoch1": (1.2, 6.0),  # its own moving variance / batch variance
     "post_first_mean_caught_up_step250": (0.8, 1.05),  # first BN layer: moving mean / batch mean
-    # ... and the statistics the averages chase are settled after epoch 1: the deep layer's batch variance
-    # moves by less than half over steps 50–500 (largest / smallest).
-    "post_deep_batch_variance_drift": (1.0, 1.5),
-    # BatchNorm momentum 0.9: the mode gap is gone from epoch 2 (within a third either way, against ≥ 20×).
-    "fixed_epoch3_val_over_train": (1.0, 3.0),
+    "post_deep_batch_variance_drift": (1.0, 1.5),  # deep batch variance, steps 50-500: largest / smallest
+    # BatchNorm momentum 0.9: the same weights (training never reads the moving averages), and no mode gap
+    # from epoch 2 (within a third either way); validation within 10x of the logged training loss in
+    # epochs 1-3, where the post's is >= 10x.
+    "fixed_same_training_curves": (1, 1),
     "fixed_max_mode_gap_from_epoch2": (0.75, 1.33),
     "fixed_min_mode_gap_from_epoch2": (0.75, 1.33),
-    # SGD (SGD momentum 0.9; BatchNorm momentum 0.99): as stale at epoch 3, its mode gap peaks sooner and
-    # its val loss falls below 0.5 sooner.
-    "sgd_epoch3_val_over_train": (50.0, 1000.0),
-    "sgd_mode_gap_peak_epoch": (1, 4),
-    "sgd_over_post_peak_mode_gap": (2.0, 30.0),  # SGD's peak mode gap / the post's: larger on every seed
-    "post_minus_sgd_peak_epoch": (1, 4),  # ... and sooner
-    "post_first_epoch_val_below_half": (5, 12),
-    "sgd_first_epoch_val_below_half": (3, 6),
-    "post_minus_sgd_epochs_to_half": (2, 10),
-    # Why SGD recovers sooner, at the eighth layer: its batch variance there sits nearer the moving variance's
-    # starting value 1 (SGD / post at step 250, > 1.2×), and its inference-mode input catches up sooner
-    # (inference / training input variance at step 250, SGD minus post, ≥ 0.1).
-    "sgd_over_post_deep_batch_variance": (1.2, 3.0),
-    "sgd_minus_post_deep_input_variance_ratio_step250": (0.1, 0.6),
-    # Adam at a 10× lower learning rate (lr 1e-4; BatchNorm momentum 0.99): validation stays near ln 10 at
-    # least as long as the post's (epochs until val loss < 2.0, lower lr minus post, ≥ 0), and its mode gap
-    # is smaller only because training-mode loss falls slower too.
+    "fixed_max_log10_val_over_train_epochs_1_3": (-1.0, 1.0),
+    "fixed_final_val_accuracy": (0.95, 1.0),
+    # SGD (SGD momentum 0.9; BatchNorm momentum 0.99): the mode gap is >= 10x already at epoch 1, and at
+    # epoch 3 validation is >= 10x the logged training loss; its mode gap peaks larger and its val loss falls
+    # below 0.5 sooner than the post's. (Where its val loss sits in epochs 2-3 is not claimed: 0.66-1.73 on
+    # the reference seeds, 2.5-4.5 with oneDNN off and one thread.)
+    "sgd_epoch1_log10_mode_gap": (1.0, 4.0),
+    "sgd_epoch3_log10_val_over_train": (1.0, 4.0),
+    "sgd_over_post_peak_mode_gap": (1.5, 100.0),
+    "post_minus_sgd_epochs_to_half": (1, 10),
+    # ... although at step 250 SGD's eighth-layer input is less squashed than the post's (inference / training
+    # variance, SGD minus post): squashing at that layer is not what sets the size of the mode gap.
+    "sgd_minus_post_deep_input_variance_ratio_step250": (0.05, 1.0),
+    # Adam at a 10x lower learning rate (lr 1e-4; BatchNorm momentum 0.99): validation stays near ln 10 at
+    # least as long as the post's (epochs until val loss < 2.0, lower lr minus post, >= 0); its mode gap is
+    # smaller because training-mode loss falls slower too.
     "low_lr_minus_post_epochs_at_chance": (0, 6),
     "low_lr_max_mode_gap": (1.0, 10.0),
     "low_lr_final_trainmode_val_loss": (0.2, 2.0),
-    # ... and at step 250 the deep layer's inference-mode input has caught up as far as the post's (within 0.1):
-    # the stale phase is counted in steps, whatever the learning rate.
+    # ... and at step 250 the deep layer's inference-mode input has caught up as far as the post's (within 0.1).
     "low_lr_minus_post_deep_input_variance_ratio_step250": (-0.1, 0.1),
 }
 
@@ -225,6 +238,37 @@ def training_mode_input(model, norm, x):
         else:
             h = layer(h)
     raise ValueError("norm is not a layer of model.")
+
+
+def reestimated_scores(model, norms: list, x_fit: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Val loss and accuracy in inference mode after re-estimating every BN layer's statistics on ``x_fit``.
+
+    One training-mode pass over all of ``x_fit`` with momentum 0 sets each moving mean and variance to the
+    statistics training mode computes there (no weight changes: a forward pass only). Everything is put
+    back afterwards, so training goes on exactly as without it.
+    """
+    from helpers.scoring import cross_entropy, unchanged
+
+    with unchanged(model):
+        momenta = [n.momentum for n in norms]
+        try:
+            for n in norms:
+                n.momentum = 0.0
+            model(x_fit, training=True)
+        finally:
+            for n, m in zip(norms, momenta, strict=True):
+                n.momentum = m
+        out = np.asarray(model(x, training=False))
+    loss, accuracy = cross_entropy(out, y, from_logits=False)
+    return float(loss), float(accuracy)
+
+
+def weights_digest(model) -> str:
+    """A hash of the trainable weights (not BatchNorm's moving statistics): equal digests, equal weights."""
+    import hashlib
+
+    blob = b"".join(np.asarray(w.numpy()).tobytes() for w in model.trainable_weights)
+    return hashlib.sha256(blob).hexdigest()[:16]
 
 
 def train(config: BatchNormCaseConfig, progress: Progress | None = None) -> History:
@@ -326,15 +370,22 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
     def deep_ratio(r: History, step: int) -> float:
         return at_step(r, "deep_inference_variance", step) / at_step(r, "deep_batch_variance", step)
 
+    lg = np.log10
+
+    def best_accuracy(r: History, epochs: int) -> float:
+        return float(r["val_accuracy"][int(np.argmin(r["val_loss"][:epochs]))])
+
+    same = all(np.array_equal(post[k], fixed[k]) for k in ("loss", "accuracy", "val_trainmode_loss"))
     return {
-        "post_epoch3_val_over_train": float(post["val_loss"][e3] / post["loss"][e3]),
+        "post_epoch3_log10_val_over_train": float(lg(post["val_loss"][e3] / post["loss"][e3])),
         "post_epoch3_train_eval_over_val": float(post["train_eval_loss"][e3] / post["val_loss"][e3]),
-        "post_epoch3_val_trainmode_over_train": float(post["val_trainmode_loss"][e3] / post["loss"][e3]),
-        "post_epoch3_mode_gap": float(mode_gap(post)[e3]),
+        "post_epoch3_log10_mode_gap": float(lg(mode_gap(post)[e3])),
+        "post_epoch3_mode_share_of_log_gap": float(np.log(mode_gap(post)[e3])
+                                                   / np.log(post["val_loss"][e3] / post["loss"][e3])),
         "post_collapse_within_4_epochs": biggest_drop(post["val_loss"]),
-        "post_final_val_accuracy": post.final("val_accuracy"),
-        "post_max_honest_gap_stale_phase": float(np.max(np.abs(np.log(post["val_loss"] / post["train_eval_loss"]))[
-            mode_gap(post) >= 5])),
+        "post_max_honest_gap_while_mode_gap_10": float(np.max(np.abs(np.log(post["val_loss"]
+                                                                           / post["train_eval_loss"]))[
+            mode_gap(post) >= 10])),
         "post_val_loss_at_init": float(post.info["val_loss_at_init"]),
         "post_stale_val_loss_off_ln10": float(np.max(np.abs(post["val_loss"][:3] - ln10)) / ln10),
         "post_val_accuracy_first_2_epochs": float(np.max(post["val_accuracy"][:2])),
@@ -342,31 +393,34 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
         "post_mode_gap_peak_epoch": peak + 1,
         "post_stale_val_loss_rise": float(np.max(post["val_loss"][: peak + 1]) / post["val_loss"][0]),
         "post_trainmode_val_fall_to_peak": float(post["val_trainmode_loss"][0] / post["val_trainmode_loss"][peak]),
+        "post_best_val_accuracy_epochs_1_3": best_accuracy(post, 3),
+        "post_final_val_accuracy": post.final("val_accuracy"),
+        "post_final_train_eval_minus_val_accuracy": post.final("train_eval_accuracy") - post.final("val_accuracy"),
+        "post_final_val_minus_train_loss": post.final("val_loss") - post.final("loss"),
+        "post_final_log10_val_over_train": float(lg(post.final("val_loss") / post.final("loss"))),
+        "post_final_mode_gap": float(mode_gap(post)[-1]),
         "post_deep_input_variance_ratio_epoch1": deep_ratio(post, spe),
         "post_deep_input_variance_ratio_step250": deep_ratio(post, 250),
         "post_deep_moving_over_batch_variance_epoch1": at_step(post, "deep_moving_variance", spe)
         / at_step(post, "deep_batch_variance", spe),
         "post_first_mean_caught_up_step250": at_step(post, "moving_mean", 250) / at_step(post, "batch_mean", 250),
         "post_deep_batch_variance_drift": float(np.max(settled) / np.min(settled)),
-        "fixed_epoch3_val_over_train": float(fixed["val_loss"][e3] / fixed["loss"][e3]),
+        "fixed_same_training_curves": float(same),
         "fixed_max_mode_gap_from_epoch2": float(np.max(mode_gap(fixed)[1:])),
         "fixed_min_mode_gap_from_epoch2": float(np.min(mode_gap(fixed)[1:])),
-        "sgd_epoch3_val_over_train": float(sgd["val_loss"][e3] / sgd["loss"][e3]),
-        "sgd_mode_gap_peak_epoch": int(np.argmax(mode_gap(sgd))) + 1,
+        "fixed_max_log10_val_over_train_epochs_1_3": float(np.max(lg(fixed["val_loss"][:3] / fixed["loss"][:3]))),
+        "fixed_final_val_accuracy": fixed.final("val_accuracy"),
+        "sgd_epoch1_log10_mode_gap": float(lg(mode_gap(sgd)[0])),
+        "sgd_epoch3_log10_val_over_train": float(lg(sgd["val_loss"][e3] / sgd["loss"][e3])),
         "sgd_over_post_peak_mode_gap": float(np.max(mode_gap(sgd)) / np.max(mode_gap(post))),
-        "post_minus_sgd_peak_epoch": float(peak - np.argmax(mode_gap(sgd))),
-        "post_first_epoch_val_below_half": first_epoch_below(post["val_loss"], 0.5),
-        "sgd_first_epoch_val_below_half": first_epoch_below(sgd["val_loss"], 0.5),
         "post_minus_sgd_epochs_to_half": float(first_epoch_below(post["val_loss"], 0.5)
                                                - first_epoch_below(sgd["val_loss"], 0.5)),
+        "sgd_minus_post_deep_input_variance_ratio_step250": deep_ratio(sgd, 250) - deep_ratio(post, 250),
         "low_lr_minus_post_epochs_at_chance": float(first_epoch_below(low["val_loss"], CHANCE_LEFT)
                                                     - first_epoch_below(post["val_loss"], CHANCE_LEFT)),
         "low_lr_max_mode_gap": float(np.max(mode_gap(low))),
-        "low_lr_minus_post_deep_input_variance_ratio_step250": deep_ratio(low, 250) - deep_ratio(post, 250),
-        "sgd_over_post_deep_batch_variance": at_step(sgd, "deep_batch_variance", 250)
-        / at_step(post, "deep_batch_variance", 250),
-        "sgd_minus_post_deep_input_variance_ratio_step250": deep_ratio(sgd, 250) - deep_ratio(post, 250),
         "low_lr_final_trainmode_val_loss": low.final("val_trainmode_loss"),
+        "low_lr_minus_post_deep_input_variance_ratio_step250": deep_ratio(low, 250) - deep_ratio(post, 250),
     }
 
 
@@ -375,6 +429,181 @@ def out_of_band(measured: dict[str, float]) -> dict[str, tuple[float, tuple[floa
     from helpers.scenarios import outside_bands
 
     return outside_bands(measured, BANDS)
+
+
+def early_stopping(val_loss: np.ndarray, patience: int) -> tuple[int | None, int]:
+    """What ``keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)``
+    does to a run with these validation losses: (the 1-based epoch it stops after, or None if it runs to the
+    end; the 1-based epoch whose weights the model ends with)."""
+    check_range("patience", patience, 1, 1000, integer=True)
+    best, best_epoch, wait = np.inf, 0, 0
+    for epoch, value in enumerate(np.asarray(val_loss, dtype=float)):
+        wait += 1
+        if value < best:
+            best, best_epoch, wait = value, epoch, 0
+            continue
+        if wait >= patience and epoch > 0:
+            return epoch + 1, best_epoch + 1
+    return None, best_epoch + 1
+
+
+# --- what the notebook prints: named helpers over the committed reference (mean [lowest-highest] over seeds) ---
+
+KEY = "02_batchnorm_gap_that_closes"
+
+
+@functools.lru_cache(maxsize=1)
+def _reference() -> tuple[dict[str, list[History]], dict]:
+    import sys
+
+    from helpers import reference
+
+    seeds = reference.load(KEY)
+    by_run = {name: [s[name] for s in seeds] for name in seeds[0]}
+    return by_run, reference.claims(KEY, sys.modules[__name__])
+
+
+def reference_runs() -> dict[str, list[History]]:
+    """Every run this notebook draws, trained on each reference seed: {run name: [History per seed]}."""
+    return _reference()[0]
+
+
+def _fmt(values) -> str:
+    values = np.asarray(values, dtype=float)
+    if len(values) == 1:
+        return f"{values[0]:.3g}"
+    return f"{np.mean(values):.3g} [{np.min(values):.3g}, {np.max(values):.3g}]"
+
+
+def _per_seed(run_name: str, f) -> str:
+    return _fmt([f(h) for h in reference_runs()[run_name]])
+
+
+def _rows(rows: list[tuple[str, str]], header: str = "") -> None:
+    n = len(reference_runs()[POST])
+    print(header or f"mean [lowest, highest] over the {n} reference seeds")
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"  {label:{width}s}  {value}")
+
+
+def _claim(name: str, scale: str = "") -> str:
+    """A claim's value over the seeds; scale="log10" prints the ratio itself beside its log10."""
+    got = _reference()[1][name]
+    if scale == "log10":
+        return f"{10 ** got.mean:.3g}x [{10 ** got.low:.3g}x, {10 ** got.high:.3g}x] (geometric mean)"
+    return _fmt(got.values)
+
+
+def show_sgd_epochs() -> None:
+    """SGD's first three epochs: the logged ratio, the mode gap, and where validation is."""
+    rows = []
+    for e in range(3):
+        rows.append((f"epoch {e + 1}: val loss", _per_seed(SGD, lambda h, e=e: h["val_loss"][e])))
+        rows.append(("         val loss / logged train loss",
+                     _per_seed(SGD, lambda h, e=e: h["val_loss"][e] / h["loss"][e])))
+        rows.append(("         mode gap (inference / training mode)",
+                     _per_seed(SGD, lambda h, e=e: mode_gap(h)[e])))
+        rows.append(("         val accuracy", _per_seed(SGD, lambda h, e=e: h["val_accuracy"][e])))
+    _rows(rows)
+
+
+def show_epoch10() -> None:
+    """What is left of the post's gap at epoch 10, in absolute numbers and as ratios."""
+    last = -1
+    _rows([("val loss", _per_seed(POST, lambda h: h["val_loss"][last])),
+           ("logged train loss", _per_seed(POST, lambda h: h["loss"][last])),
+           ("val loss - logged train loss", _claim("post_final_val_minus_train_loss")),
+           ("val accuracy", _claim("post_final_val_accuracy")),
+           ("train accuracy (inference mode) - val accuracy", _claim("post_final_train_eval_minus_val_accuracy")),
+           ("val loss / logged train loss", _claim("post_final_log10_val_over_train", "log10")),
+           ("mode gap", _claim("post_final_mode_gap"))], header="the post's run at epoch 10, "
+          f"mean [lowest, highest] over the {len(reference_runs()[POST])} reference seeds")
+
+
+def show_evidence() -> None:
+    """Epoch 3 of the post's run: the three comparisons that tell the causes apart."""
+    _rows([("val loss / logged train loss", _claim("post_epoch3_log10_val_over_train", "log10")),
+           ("train set in inference mode / val loss", _claim("post_epoch3_train_eval_over_val")),
+           ("val in training mode / logged train loss",
+            _per_seed(POST, lambda h: h["val_trainmode_loss"][2] / h["loss"][2])),
+           ("the mode gap: val loss, inference / training mode", _claim("post_epoch3_log10_mode_gap", "log10")),
+           ("share of the gap (on a log scale) that is the mode", _claim("post_epoch3_mode_share_of_log_gap")),
+           ("any epoch with a mode gap > 10: val / train in inference mode",
+            f"x{np.exp(_reference()[1]['post_max_honest_gap_while_mode_gap_10'].high):.2f} at most (either way)")],
+          header="the post's run at epoch 3 (last line: any epoch), mean [lowest, highest] over the reference seeds")
+
+
+def show_chance() -> None:
+    """The loss before the first step against ln 10, and how close the first epochs stay."""
+    from helpers.stats import binomial_se
+
+    _rows([("ln 10", f"{np.log(10):.3f}"),
+           ("val loss before the first step", _claim("post_val_loss_at_init")),
+           ("epochs 1-3: largest |val loss - ln 10| / ln 10", _claim("post_stale_val_loss_off_ln10")),
+           ("epochs 1-2: highest val accuracy", _claim("post_val_accuracy_first_2_epochs")),
+           ("chance accuracy on 400 images", f"0.1 +- {2 * binomial_se(0.1, 400):.2f} (two standard errors)")])
+
+
+def show_traces() -> None:
+    """The numbers under the trace figure."""
+    _rows([("step 250, first layer: moving mean / batch mean", _claim("post_first_mean_caught_up_step250")),
+           ("steps 50-500, 8th layer: batch variance, max / min", _claim("post_deep_batch_variance_drift")),
+           ("step 50, 8th layer: moving / batch variance", _claim("post_deep_moving_over_batch_variance_epoch1")),
+           ("step 50, 8th layer input: inference / training variance",
+            _claim("post_deep_input_variance_ratio_epoch1")),
+           ("step 250, the same", _claim("post_deep_input_variance_ratio_step250"))])
+
+
+def show_growth() -> None:
+    """Which side of the mode gap moves while it grows."""
+    _rows([("mode gap at its peak / at epoch 1", _claim("post_mode_gap_growth")),
+           ("epoch of the peak", _claim("post_mode_gap_peak_epoch")),
+           ("val loss, inference mode: highest up to the peak / epoch 1", _claim("post_stale_val_loss_rise")),
+           ("val loss, training mode: epoch 1 / the peak epoch", _claim("post_trainmode_val_fall_to_peak"))])
+
+
+def show_same_weights() -> None:
+    """BatchNorm momentum 0.99 against 0.9: every training-mode number equal, to the last bit, on each seed."""
+    by = reference_runs()
+    for i, (a, b) in enumerate(zip(by[POST], by[FIXED], strict=True)):
+        same = {k: bool(np.array_equal(a[k], b[k])) for k in ("loss", "accuracy", "val_trainmode_loss")}
+        gap = np.max(np.abs(a["val_loss"] - b["val_loss"]))
+        print(f"seed {i}: logged train loss identical: {same['loss']}, train accuracy: {same['accuracy']}, "
+              f"val loss in training mode: {same['val_trainmode_loss']}; val loss (inference) differs by up to "
+              f"{gap:.2f}")
+
+
+def show_fixes() -> None:
+    """The four runs compared: BatchNorm momentum 0.9, SGD, a lower learning rate."""
+    _rows([("BN momentum 0.9: mode gap, epochs 2-10, lowest", _claim("fixed_min_mode_gap_from_epoch2")),
+           ("BN momentum 0.9: mode gap, epochs 2-10, highest", _claim("fixed_max_mode_gap_from_epoch2")),
+           ("BN momentum 0.9: epochs 1-3, highest val / logged train",
+            _claim("fixed_max_log10_val_over_train_epochs_1_3", "log10")),
+           ("BN momentum 0.9: val accuracy at epoch 10", _claim("fixed_final_val_accuracy")),
+           ("SGD: peak mode gap / the post's", _claim("sgd_over_post_peak_mode_gap")),
+           ("epochs until val loss < 0.5: post minus SGD", _claim("post_minus_sgd_epochs_to_half")),
+           ("Adam lr 1e-4 minus post: epochs until val loss < 2.0", _claim("low_lr_minus_post_epochs_at_chance")),
+           ("Adam lr 1e-4: largest mode gap", _claim("low_lr_max_mode_gap")),
+           ("Adam lr 1e-4: val loss in training mode, epoch 10", _claim("low_lr_final_trainmode_val_loss"))])
+
+
+def show_deep_ratio() -> None:
+    """The eighth layer's catch-up at step 250, the post's run against SGD and the lower learning rate."""
+    _rows([("step 250, 8th layer input, inference / training variance: post",
+            _claim("post_deep_input_variance_ratio_step250")),
+           ("the same, SGD minus post", _claim("sgd_minus_post_deep_input_variance_ratio_step250")),
+           ("the same, Adam lr 1e-4 minus post", _claim("low_lr_minus_post_deep_input_variance_ratio_step250"))])
+
+
+def show_early_stopping(patience: int = 3) -> None:
+    """EarlyStopping(monitor="val_loss", patience, restore_best_weights=True) replayed on each seed's post run."""
+    for i, h in enumerate(reference_runs()[POST]):
+        stop, kept = early_stopping(h["val_loss"], patience)
+        where = f"stops after epoch {stop}" if stop else f"runs all {h.n_epochs} epochs"
+        print(f"seed {i}: {where}, keeps epoch {kept}: val accuracy {h['val_accuracy'][kept - 1]:.2f}")
+    print(f"every seed, the best-val-loss epoch among epochs 1-3: val accuracy "
+          f"{_claim('post_best_val_accuracy_epochs_1_3')}")
 
 
 # --- pictures --------------------------------------------------------------
@@ -409,50 +638,88 @@ def _seed_lines(ax, seeds: list[History], first_label: bool) -> None:
 
 
 def draw_post(fig, seeds: list[History]) -> None:
-    """The post's picture (logged train vs val), then the same runs with the diagnostic curves; one line per seed."""
-    from helpers.curves import COLORS, annotate_epoch, draw_chance
+    """Left: the poster's view (logged train vs val, linear axis). Right: the same runs on a log axis, with the
+    training set re-scored in inference mode and validation scored in training mode. One line per seed."""
+    from helpers.curves import COLORS, draw_chance
 
-    left, right = fig.subplots(1, 2, sharey=True)
+    left, right = fig.subplots(1, 2)
     for i, h in enumerate(seeds):
         label = (lambda text: text) if i == 0 else (lambda text: "_")
         left.plot(h.epochs, h["loss"], "--", color=COLORS["train"], label=label("train (running average, as logged)"))
         left.plot(h.epochs, h["val_loss"], "-o", ms=2.5, color=COLORS["val"], label=label("validation"))
-    left.set_yscale("log")
-    left.set_ylim(bottom=max(1e-4, min(float(np.min(h["loss"])) for h in seeds) / 3), top=8)
+    left.set_ylim(0, 3)
     left.set_xlabel("epoch")
     left.set_ylabel("cross-entropy loss")
     left.grid(alpha=0.3)
     draw_chance(left, float(np.log(10)), "ln 10: chance")
-    left.set_title(f"as the post plotted it: logged train vs val ({len(seeds)} seeds)", fontsize=10)
-    ratios = [h["val_loss"][2] / h["loss"][2] for h in seeds]
-    annotate_epoch(left, 3, float(np.median([h["val_loss"][2] for h in seeds])),
-                   f"epoch 3: val {min(ratios):.0f}–{max(ratios):.0f}× train", dy=-0.3, dx=0.2)
-    left.legend(fontsize=7.5, loc="lower left")
+    left.set_title(f"the poster's view: linear axis ({len(seeds)} seeds)", fontsize=10)
+    left.legend(fontsize=7.5, loc="upper right")
     _seed_lines(right, seeds, True)
-    right.set_title("add: train set in inference mode, val in training mode", fontsize=10)
+    right.set_title("the same runs, log axis, with two more curves", fontsize=10)
     right.legend(fontsize=7, loc="lower left")
-    right.tick_params(labelleft=True)
+
+
+def _reference_name(optimizer: str, momentum: float) -> str | None:
+    """The reference run trained with these settings (Adam at lr 1e-3 or SGD at 0.01), if there is one."""
+    for name, config in configs().items():
+        if (config.optimizer, config.momentum, config.lr_scale) == (optimizer, momentum, 1.0):
+            return name
+    return None
+
+
+def show_live(history, *, optimizer: str, momentum: float) -> None:
+    """Draw a run trained in the notebook (a Keras History) over the reference seeds' range of the same settings."""
+    import matplotlib.pyplot as plt
+
+    check_choice("optimizer", optimizer, OPTIMIZERS)
+    name = _reference_name(optimizer, momentum)
+    seeds = reference_runs()[name] if name else []
+    fig = plt.figure(figsize=(8, 3.8), layout="constrained")
+    title = f"your run: {'Adam' if optimizer == 'adam' else 'SGD (momentum 0.9)'}, BatchNorm momentum {momentum}"
+    draw_live(fig, history.history, seeds, title + ("" if seeds else " (no reference run with these settings)"))
+    plt.show()
 
 
 def draw_live(fig, logged: dict, seeds: list[History], title: str) -> None:
-    """A run trained here (Keras ``history.history``) against the reference seeds' range of the same config."""
+    """A run trained here (Keras ``history.history``) against the reference seeds' range of the same config,
+    on a linear axis as the poster plotted it."""
     from helpers.curves import COLORS, draw_chance
 
     ax = fig.subplots()
     epochs = np.arange(1, len(logged["loss"]) + 1)
     for key, color, label in (("loss", COLORS["train"], "train (logged)"), ("val_loss", COLORS["val"], "validation")):
-        stack = np.array([h[key][: len(epochs)] for h in seeds])
-        ax.fill_between(epochs, stack.min(0), stack.max(0), color=color, alpha=0.18, lw=0,
-                        label=f"{label}: range over {len(seeds)} reference seeds")
+        if seeds:
+            stack = np.array([h[key][: len(epochs)] for h in seeds])
+            ax.fill_between(epochs, stack.min(0), stack.max(0), color=color, alpha=0.18, lw=0,
+                            label=f"{label}: range over {len(seeds)} reference seeds")
         ax.plot(epochs, logged[key], "-o" if key == "val_loss" else "--", ms=3, color=color,
                 label=f"{label}: this run")
     draw_chance(ax, float(np.log(10)), "ln 10: chance")
-    ax.set_yscale("log")
+    ax.set_ylim(0, max(3.0, float(np.max(logged["val_loss"])) * 1.05))
     ax.set_xlabel("epoch")
     ax.set_ylabel("cross-entropy loss")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=7, loc="upper right")
     ax.grid(alpha=0.3)
+
+
+def show_trace_figure() -> None:
+    """The post's run: the first layer's moving mean and the eighth layer's variances, each seed a line."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(13, 4.4), layout="constrained")
+    draw_traces(fig, reference_runs()[POST], configs()[POST])
+    plt.show()
+
+
+def show_deep_ratio_figure() -> None:
+    """The eighth layer's catch-up for the post, SGD and the lower learning rate."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(9, 3.8), layout="constrained")
+    runs = reference_runs()
+    draw_deep_ratio(fig, {name: runs[name] for name in (POST, SGD, LOW_LR)}, configs()[POST])
+    plt.show()
 
 
 def draw_traces(fig, seeds: list[History], config: BatchNormCaseConfig) -> None:
@@ -469,6 +736,12 @@ def _epoch_lines(ax, history: History, config: BatchNormCaseConfig) -> None:
     ax.grid(alpha=0.3)
 
 
+def _span(values: list[float], spec: str) -> str:
+    """'low–high' over seeds, or the one value of a single run."""
+    low, high = format(min(values), spec), format(max(values), spec)
+    return low if low == high else f"{low}–{high}"
+
+
 def draw_first_mean(ax, seeds: list[History], config: BatchNormCaseConfig) -> None:
     """First BN layer, its brightest channel: moving mean as a share of the batch mean, against 1 − m^t."""
     from helpers.curves import annotate_epoch
@@ -481,7 +754,7 @@ def draw_first_mean(ax, seeds: list[History], config: BatchNormCaseConfig) -> No
     ax.plot(steps, 1 - init_weight(config.momentum, steps), "--", color="0.3", lw=1,
             label=f"1 − {config.momentum}^step: the share a constant would have reached")
     shares = [at_step(h, "moving_mean", 250) / at_step(h, "batch_mean", 250) for h in seeds]
-    annotate_epoch(ax, 250, float(np.mean(shares)), f"step 250: {min(shares):.0%}–{max(shares):.0%} caught up",
+    annotate_epoch(ax, 250, float(np.mean(shares)), f"step 250: {_span(shares, '.0%')} caught up",
                    dy=-0.35, dx=0.05)
     ax.set_ylim(0, 1.1)
     ax.set_ylabel("first BN layer: moving mean, share of the batch mean")
@@ -505,7 +778,7 @@ def draw_deep_variance(ax, seeds: list[History], config: BatchNormCaseConfig) ->
     spe = config.steps_per_epoch
     ratios = [at_step(h, "deep_inference_variance", spe) / at_step(h, "deep_batch_variance", spe) for h in seeds]
     annotate_epoch(ax, spe, float(np.mean([at_step(h, "deep_inference_variance", spe) for h in seeds])),
-                   f"end of epoch 1: {min(ratios):.3f}–{max(ratios):.3f} of the training-mode variance",
+                   f"end of epoch 1: {_span(ratios, '.3f')} of the training-mode variance",
                    dy=-0.3, dx=0.25)
     ax.set_ylabel("eighth BN layer: variance (mean over channels)")
     ax.set_title("deep layer: in inference mode its input is squashed", fontsize=10)
