@@ -173,3 +173,22 @@ def test_run_seeds_gives_one_history_per_seed(tmp_cache):
     assert histories[0] == run(toy.ToyConfig())
     with pytest.raises(ValueError, match="distinct seeds"):
         runs.run_seeds(toy.ToyConfig(), seeds=(1, 1))
+
+
+def test_cache_key_follows_imports_name_by_name(tmp_path, monkeypatch):
+    """Case 02's trainer uses one doctor function: a doctor message is not its code, that function is."""
+    from helpers.scenarios import case02_batchnorm as case
+
+    config = case.configs()["Adam, BatchNorm momentum 0.9"]
+    before = config.cache_key()
+    copy = _copy_helpers(tmp_path, monkeypatch)
+    checks = copy / "doctor" / "checks.py"
+    source = checks.read_text()
+    new = 'X = "a new message"\n\n\ndef check_gap(ctx: Context)'
+    checks.write_text(source.replace("def check_gap(ctx: Context)", new))
+    assert config.cache_key() == before
+    probes = copy / "doctor" / "probes.py"
+    source = probes.read_text()
+    assert "framework = _framework(model)" in source
+    probes.write_text(source.replace("framework = _framework(model)", "framework = _framework(model) or 'torch'"))
+    assert config.cache_key() != before

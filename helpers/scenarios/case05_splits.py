@@ -253,8 +253,8 @@ BANDS: dict[str, tuple[float, float]] = {
     "more_recordings_minus_best_no_new_recording": (0.05, 0.5),
     # Given 60 epochs (against the post given 60: it gains a few points itself, training at 1.0), augmentation helps on
     # every seed, the smaller CNN still lowers it, 24 recordings gain far more than at 30 epochs, and with augmentation
-    # they reach about 0.8 on new recordings on every seed (the highest mean measured), with a small train - val gap. Whether
-    # augmentation adds to 24 recordings is not settled: positive on average, not on every seed.
+    # they reach about 0.8 on new recordings on every seed (the highest mean measured), with a small train - val gap.
+    # Whether augmentation adds to 24 recordings is not settled: positive on average, not on every seed.
     "post_longer_test_change": (0.0, 0.15),
     # The poster's regularisers given the same 60 epochs: still a few points at most; 24 recordings gain several times
     # the best of them on the same seed.
