@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from helpers.paths import CODE_ROOT, DATA, is_checkout
 from helpers.validate import check_range
 
 Progress = Callable[[int, int], None]
@@ -77,13 +78,21 @@ class RunConfig:
             raise ValueError(f"unknown field(s) {sorted(unknown)}; {type(self).__name__} has {names}.")
         return dataclasses.replace(self, **changes)
 
+    def code_digest(self, root: Path | None = None) -> str:
+        """Hash of the code this config's runs come from: its trainer and config class, and what they reach.
+
+        root: the folder holding a ``helpers`` package to read (default: this one's; another is how a
+        reference records the code of the commit that trained it).
+        """
+        module, _, function = self.trainer.partition(":")
+        return code_digest(module or type(self).__module__, roots=(function, type(self).__name__), root=root)
+
     def cache_key(self) -> str:
         """Hash of the class, fields, code, numerics settings and library versions."""
-        module, _, function = self.trainer.partition(":")
         payload = {
             "class": f"{type(self).__module__}.{type(self).__qualname__}",
             "fields": dataclasses.asdict(self),
-            "code": code_digest(module or type(self).__module__, roots=(function, type(self).__name__)),
+            "code": self.code_digest(),
             "numerics": numerics(self.framework),
             "versions": library_versions(self.framework),
         }
@@ -236,12 +245,13 @@ _pin_tensorflow_threads()
 # numbers, never computes them). Leaving it out of the digest means a retitled axis, a new band or a
 # cache fix does not retrain every run.
 PRESENTATION_MODULES = frozenset({"helpers.curves", "helpers.widgets", "helpers.bench", "helpers.reference",
-                                  "helpers.runs", "helpers.validate", "helpers.scenarios"})
+                                  "helpers.runs", "helpers.validate", "helpers.scenarios", "helpers.paths",
+                                  "helpers.cases"})
 PRESENTATION_PREFIXES = ("draw_", "plot_", "annotate_")
 PRESENTATION_NAMES = frozenset({"BANDS", "POSTED", "STORY", "METRIC_LABEL", "PANEL_DEMO"})
 
 
-def code_digest(module: str, roots: Sequence[str] = ()) -> str:
+def code_digest(module: str, roots: Sequence[str] = (), root: Path | None = None) -> str:
     """Hash of the code that produces a run's numbers, read from source with ``ast`` (nothing is imported).
 
     roots: names in ``module`` a run starts from (the trainer, the config class); only what they reach
@@ -249,13 +259,15 @@ def code_digest(module: str, roots: Sequence[str] = ()) -> str:
     imports name by name across ``helpers`` modules (``from helpers.doctor import score_both_modes`` counts
     that function and what it reaches, not the whole doctor package); a module imported whole
     (``from helpers import torch_lab``) counts whole. Comments, docstrings and ``draw_*``/``plot_*``
-    functions never count. No roots: all of ``module``.
+    functions never count. No roots: all of ``module``. root: the folder holding the ``helpers`` package
+    to read (default ``CODE_ROOT``).
     """
+    root = root or CODE_ROOT
     wanted: dict[str, frozenset[str] | None] = {}  # module -> the names reached in it (None: all of it)
     todo: list[tuple[str, frozenset[str] | None]] = [(module, frozenset(roots) or None)]
     while todo:
         name, names = todo.pop()
-        if name in PRESENTATION_MODULES or (path := _module_path(name)) is None:
+        if name in PRESENTATION_MODULES or (path := _module_path(name, root)) is None:
             continue
         if name in wanted:
             old = wanted[name]
@@ -263,11 +275,11 @@ def code_digest(module: str, roots: Sequence[str] = ()) -> str:
                 continue
             names = None if names is None else old | names
         wanted[name] = names
-        todo.extend(_numeric_dump(path, path.stat().st_mtime_ns, name, _sorted(names))[1])
+        todo.extend(_numeric_dump(path, path.stat().st_mtime_ns, name, _sorted(names), root)[1])
     seen = {}
     for name, names in wanted.items():
-        path = _module_path(name)
-        seen[name] = _numeric_dump(path, path.stat().st_mtime_ns, name, _sorted(names))[0]
+        path = _module_path(name, root)
+        seen[name] = _numeric_dump(path, path.stat().st_mtime_ns, name, _sorted(names), root)[0]
     blob = json.dumps(seen, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -276,11 +288,8 @@ def _sorted(names: frozenset[str] | None) -> tuple[str, ...] | None:
     return None if names is None else tuple(sorted(names))
 
 
-CODE_ROOT = Path(__file__).resolve().parents[1]  # the folder that holds the helpers package
-
-
-def _module_path(name: str) -> Path | None:
-    base = CODE_ROOT.joinpath(*name.split("."))
+def _module_path(name: str, root: Path | None = None) -> Path | None:
+    base = (root or CODE_ROOT).joinpath(*name.split("."))
     for candidate in (base.with_suffix(".py"), base / "__init__.py"):
         if candidate.exists():
             return candidate
@@ -288,7 +297,7 @@ def _module_path(name: str) -> Path | None:
 
 
 @functools.lru_cache(maxsize=512)
-def _numeric_dump(path: Path, mtime_ns: int, name: str, roots: tuple[str, ...] | None
+def _numeric_dump(path: Path, mtime_ns: int, name: str, roots: tuple[str, ...] | None, root: Path
                   ) -> tuple[str, tuple[tuple[str, frozenset[str] | None], ...]]:
     """The module's numeric code as an AST dump (only what ``roots`` reach; None: all of it), and the
     (helpers module, names) it imports there (cached per file version)."""
@@ -298,8 +307,8 @@ def _numeric_dump(path: Path, mtime_ns: int, name: str, roots: tuple[str, ...] |
         if set(roots) <= bound:  # a name the module does not bind at top level: count it all, to be safe
             tree = _reachable(tree, roots)
             used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-            return ast.dump(tree), tuple(_helper_imports(tree, name, used | set(roots)))
-    return ast.dump(tree), tuple(_helper_imports(tree, name))
+            return ast.dump(tree), tuple(_helper_imports(tree, name, root, used | set(roots)))
+    return ast.dump(tree), tuple(_helper_imports(tree, name, root))
 
 
 def _bound_names(node: ast.stmt) -> list[str]:
@@ -357,7 +366,7 @@ def _without_docstrings(node: ast.AST) -> ast.AST:
     return node
 
 
-def _helper_imports(tree: ast.Module, current: str, used: set[str] | None = None
+def _helper_imports(tree: ast.Module, current: str, root: Path, used: set[str] | None = None
                     ) -> list[tuple[str, frozenset[str] | None]]:
     """(module, names used from it) for each ``helpers`` import in ``tree``; None: the module whole.
 
@@ -378,7 +387,7 @@ def _helper_imports(tree: ast.Module, current: str, used: set[str] | None = None
                     continue
                 if alias.name == "*":
                     found.append((base, None))
-                elif _module_path(f"{base}.{alias.name}") is not None:  # `from helpers import torch_lab`
+                elif _module_path(f"{base}.{alias.name}", root) is not None:  # `from helpers import torch_lab`
                     found.append((f"{base}.{alias.name}", None))
                 else:
                     found.append((base, frozenset({alias.name})))
@@ -390,9 +399,8 @@ def cache_dir() -> Path:
     env = os.environ.get("GAP_CLINIC_CACHE")
     if env:
         return Path(env)
-    repo = Path(__file__).resolve().parents[1]
-    if (repo / "pyproject.toml").exists():
-        return repo / "data" / "cache"
+    if is_checkout():
+        return DATA / "cache"
     return Path.home() / ".cache" / "gap-clinic"
 
 
