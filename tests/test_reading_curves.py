@@ -1,7 +1,6 @@
 """Notebook 00's shapes: each canonical symptom measured and held to its band."""
 
 import pytest
-from bands import band_suite
 
 from helpers.runs import run
 from helpers.scenarios import reading_curves as rc
@@ -9,9 +8,6 @@ from helpers.scenarios import reading_curves as rc
 pytestmark = pytest.mark.slow
 
 
-(runs, measured, reference_measured, reference_claims, each_seed_measured, reference_runs, each_seed_runs,
- test_every_reference_seed_holds_the_claim, test_this_machine_holds_the_claim,
- test_this_machine_lands_in_the_reference_spread) = band_suite(rc)
 
 
 def test_every_run_is_consistent_with_the_cross_entropy_bound(each_seed_runs):

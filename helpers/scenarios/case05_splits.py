@@ -281,12 +281,9 @@ BANDS: dict[str, tuple[float, float]] = {
     "most_recordings_train_accuracy": (0.8, 0.97),  # it no longer fits every training window in 30 epochs
     "most_recordings_gap_narrowing": (0.03, 0.5),
 }
-# The claims the story runs (configs()) measure: the tests retrain those runs here (the grid is read).
-STORY_CLAIMS = frozenset({
-    "separate_train_accuracy", "separate_val_accuracy", "post_train_accuracy", "post_val_accuracy",
-    "post_train_minus_val", "post_abs_val_minus_test", "post_gap_beyond_disagreement", "post_test_accuracy",
-    "post_val_sharing_recording",
-    "windows_train_minus_val", "windows_val_minus_test", "windows_val_sharing_frame"})
+# The runs `make test` retrains on this machine (seed 0): the story and one fix; the rest of the grid (the
+# poster's regularisers, the other fixes) is read from the committed reference, so the tests stay inside CI's time.
+RETRAIN = (POST, WINDOWS, SEPARATE, "12 recordings per class")
 
 
 # --- data ----------------------------------------------------------------------
