@@ -22,7 +22,6 @@ from pathlib import Path
 
 from helpers.paths import CODE_ROOT
 
-ROOT = CODE_ROOT
 # The suite's performance budget (this 2-core machine, no GPU): what a class on laptops can wait for.
 BUDGET = {"notebook_cold_s": 90, "notebook_warm_s": 15, "redraw_s": 0.1, "uncached_s": 20, "kernel_mb": 1536,
           "long_log_s": 1.0}
@@ -164,7 +163,7 @@ def robust_section(junit: Path) -> list[str]:
 
 def kept_robust_section() -> list[str]:
     """The robust section already in BENCHMARKS.md (make bench does not rerun it)."""
-    path = ROOT / "BENCHMARKS.md"
+    path = CODE_ROOT / "BENCHMARKS.md"
     text = path.read_text() if path.exists() else ""
     if ROBUST_TITLE not in text:
         return []
@@ -174,14 +173,14 @@ def kept_robust_section() -> list[str]:
 
 def main() -> int:
     if len(sys.argv) == 3 and sys.argv[1] == "--robust":  # make test-robust: update only its own section
-        path = ROOT / "BENCHMARKS.md"
+        path = CODE_ROOT / "BENCHMARKS.md"
         text = path.read_text() if path.exists() else "# Benchmarks\n"
         kept = text.split(ROBUST_TITLE, 1)
         rest = kept[1].split("\n## ", 1)[1] if len(kept) > 1 and "\n## " in kept[1] else ""
         new = kept[0].rstrip("\n") + "\n\n" + "\n".join(robust_section(Path(sys.argv[2])))
         path.write_text(new + (("\n## " + rest) if rest else ""))
         return 0
-    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = sorted((CODE_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     with tempfile.TemporaryDirectory(prefix="gap-bench-") as tmp:
         cache = Path(tmp) / "cache"
         work = Path(tmp) / "nb"
@@ -249,7 +248,7 @@ def main() -> int:
 
     lines += ["## Doctor", "", agreement_table(), ""]
     lines += kept_robust_section()
-    (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
+    (CODE_ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("\n".join(lines))
     return 0
 

@@ -132,11 +132,6 @@ def problems(case_key: str) -> dict[str, str]:
     return found
 
 
-def stale_runs(case_key: str) -> list[str]:
-    """Names of reference_configs() whose committed reference is missing, or was trained with other fields or code."""
-    return sorted(problems(case_key))
-
-
 def _comparable(versions: dict[str, str]) -> dict[str, str]:
     # Python's own version and a wheel's local tag (+cpu, a CUDA build) do not change these CPU numbers.
     return {k: v.split("+")[0] for k, v in versions.items() if k != "python"}

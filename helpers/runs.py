@@ -276,11 +276,11 @@ def code_digest(module: str, roots: Sequence[str] = (), root: Path | None = None
             names = None if names is None else old | names
         wanted[name] = names
         todo.extend(_numeric_dump(path, path.stat().st_mtime_ns, name, _sorted(names), root)[1])
-    seen = {}
+    statements: set[str] = set()
     for name, names in wanted.items():
         path = _module_path(name, root)
-        seen[name] = _numeric_dump(path, path.stat().st_mtime_ns, name, _sorted(names), root)[0]
-    blob = json.dumps(seen, sort_keys=True).encode()
+        statements.update(_numeric_dump(path, path.stat().st_mtime_ns, name, _sorted(names), root)[0])
+    blob = json.dumps(sorted(statements)).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
@@ -298,17 +298,28 @@ def _module_path(name: str, root: Path | None = None) -> Path | None:
 
 @functools.lru_cache(maxsize=512)
 def _numeric_dump(path: Path, mtime_ns: int, name: str, roots: tuple[str, ...] | None, root: Path
-                  ) -> tuple[str, tuple[tuple[str, frozenset[str] | None], ...]]:
-    """The module's numeric code as an AST dump (only what ``roots`` reach; None: all of it), and the
-    (helpers module, names) it imports there (cached per file version)."""
+                  ) -> tuple[frozenset[str], tuple[tuple[str, frozenset[str] | None], ...]]:
+    """The module's numeric statements as AST dumps (only what ``roots`` reach; None: all of it), and the
+    (helpers module, names) it imports there (cached per file version).
+
+    Statements, not modules, are what counts: a function moved to another file (a module split into a
+    package) is the same code, so the digest stays; an import of a ``helpers`` module is followed, not hashed.
+    """
     tree = _numeric_tree(ast.parse(path.read_text(), filename=str(path)))
     if roots is not None:
         bound = {b for node in tree.body for b in _bound_names(node)}
         if set(roots) <= bound:  # a name the module does not bind at top level: count it all, to be safe
             tree = _reachable(tree, roots)
             used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-            return ast.dump(tree), tuple(_helper_imports(tree, name, root, used | set(roots)))
-    return ast.dump(tree), tuple(_helper_imports(tree, name, root))
+            return _statements(tree, name, root), tuple(_helper_imports(tree, name, root, used | set(roots)))
+    return _statements(tree, name, root), tuple(_helper_imports(tree, name, root))
+
+
+def _statements(tree: ast.Module, current: str, root: Path) -> frozenset[str]:
+    """Each top-level statement's dump, less the imports of helpers modules (followed, not hashed)."""
+    return frozenset(ast.dump(node) for node in tree.body
+                     if not (isinstance(node, ast.Import | ast.ImportFrom)
+                             and _helper_imports(ast.Module(body=[node], type_ignores=[]), current, root)))
 
 
 def _bound_names(node: ast.stmt) -> list[str]:

@@ -1,7 +1,7 @@
 """One declarative module per lesson: data, model, bug and fix configs, knobs, symptom bands.
 
 ``CASES`` (in ``helpers.cases``, re-exported here) maps each notebook to its scenario module; ``CONTRACT``
-lists the parts every scenario module has (tests/test_case_contract.py holds each case to it).
+lists the parts every scenario module has (tests/test_contract.py holds each case to it).
 Optional: ``RETRAIN``, the names of the reference runs ``make test`` retrains on this machine (default: every
 reference run); the rest are read from the committed reference.
 """
