@@ -199,7 +199,7 @@ def reference_configs(scale: str = "mini") -> dict[str, TinyDataConfig]:
 
 
 # What the notebook's words claim, one band each; every reference seed (data/reference) and every
-# retrain on a student's machine must land inside (tests/bands.py).
+# retrain on a student's machine must land inside (tests/test_contract.py).
 BANDS: dict[str, tuple[float, float]] = {
     # The BiLSTM head on layer 3 widened to 128 does not train: train and val stay at chance (1/9), the LSTM's
     # gates saturated.
