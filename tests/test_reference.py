@@ -28,7 +28,7 @@ def edited_copy(tmp_path, monkeypatch):
     copy = tmp_path / "helpers"
     shutil.copytree(runs.CODE_ROOT / "helpers", copy, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(runs, "CODE_ROOT", tmp_path)
-    module = copy / "scenarios" / "case03_tiny_dataset.py"
+    module = copy / "scenarios" / "case03_tiny_dataset" / "runs.py"
     source = module.read_text()
     assert "\nSIGNAL = 0.8 " in source
     module.write_text(source.replace("\nSIGNAL = 0.8 ", "\nSIGNAL = 0.7 "))
