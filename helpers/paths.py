@@ -8,8 +8,6 @@ from pathlib import Path
 CODE_ROOT = Path(__file__).resolve().parents[1]  # the folder that holds the helpers package (a checkout's root)
 DATA = CODE_ROOT / "data"
 REFERENCE = DATA / "reference"  # committed reference runs, one folder per case
-FORUM = DATA / "forum"  # the posters' own logs, as data
-CLINIC = DATA / "clinic"
 NOTEBOOKS = CODE_ROOT / "notebooks"
 
 
