@@ -9,7 +9,7 @@ LAB_PORT ?= 8888
 PYTEST_FLAGS ?= --nbval --nbval-current-env --nbval-cell-timeout=600 \
 	--allow-hosts=127.0.0.1,::1,localhost --durations=15
 
-.PHONY: install lab test test-fast test-robust reference notebooks lint bench clear-cache environment.yml site student
+.PHONY: install lab test test-fast test-robust test-matrix reference notebooks lint bench clear-cache environment.yml site student
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,19 +25,39 @@ lab: install
 		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: install
+	$(BIN)/python -m helpers.reference --check
 	$(BIN)/python -m pytest $(PYTEST_FLAGS)
 
 # The inner loop: no training, no notebooks, no browser (under a minute).
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not browser" --allow-hosts=127.0.0.1,::1,localhost tests
 
-# Another machine's numerics on this one: 1 torch thread and oneDNN off, so every trained claim is retrained
-# as a different trajectory and must still hold (the run cache keys on these settings, so nothing is reused).
+# Another machine's numerics on this one: every test marked `here` (the claims' runs retrained on this machine),
+# from an empty cache, with 1 thread and oneDNN off, so each claim is retrained as a different trajectory and must
+# still hold. (The run cache keys on these settings too; the fresh cache also drops what an earlier robust run left.)
 test-robust: install
 	mkdir -p artifacts
-	GAP_CLINIC_THREADS=1 TF_ENABLE_ONEDNN_OPTS=0 $(BIN)/python -m pytest -m slow --allow-hosts=127.0.0.1,::1,localhost \
-		-k "this_machine or here" --junitxml=artifacts/robust.xml tests \
-		; status=$$?; $(BIN)/python -m helpers.bench --robust artifacts/robust.xml; exit $$status
+	cache=$$(mktemp -d); GAP_CLINIC_CACHE=$$cache GAP_CLINIC_THREADS=1 TF_ENABLE_ONEDNN_OPTS=0 \
+		$(BIN)/python -m pytest -m here --allow-hosts=127.0.0.1,::1,localhost --junitxml=artifacts/robust.xml tests \
+		; status=$$?; rm -rf $$cache; $(BIN)/python -m helpers.bench --robust artifacts/robust.xml; exit $$status
+
+# The numerics matrix: the `here` tests once per cell, each from an empty cache. The cells cover every value of
+# every setting (threads 1 and 2; oneDNN off and on; TensorFlow's oneDNN capped at AVX2; torch's kernels at avx2
+# and at the portable default) without the whole product; `make test` itself is the default cell.
+# MATRIX_TESTS picks tests, e.g. MATRIX_TESTS="tests/test_reading_curves.py"; MATRIX='"GAP_CLINIC_THREADS=1"' a cell.
+MATRIX ?= "GAP_CLINIC_THREADS=1 TF_ENABLE_ONEDNN_OPTS=0" \
+	"GAP_CLINIC_THREADS=1 TF_ENABLE_ONEDNN_OPTS=1" \
+	"GAP_CLINIC_THREADS=2 TF_ENABLE_ONEDNN_OPTS=0" \
+	"GAP_CLINIC_THREADS=2 DNNL_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2" \
+	"GAP_CLINIC_THREADS=2 ATEN_CPU_CAPABILITY=default"
+MATRIX_TESTS ?= tests
+test-matrix: install
+	mkdir -p artifacts
+	status=0; for cell in $(MATRIX); do \
+		echo "== numerics cell: $$cell"; cache=$$(mktemp -d); \
+		env $$cell GAP_CLINIC_CACHE=$$cache $(BIN)/python -m pytest -q -m here --allow-hosts=127.0.0.1,::1,localhost \
+			--junitxml="artifacts/matrix-$$(echo $$cell | tr ' =' '_-').xml" $(MATRIX_TESTS) || status=1; \
+		rm -rf $$cache; done; exit $$status
 
 # Retrain the committed reference results (every claim's runs over runs.SEEDS); CASES="03_tiny_dataset" for one.
 reference: install

@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from helpers.paths import CODE_ROOT, DATA, is_checkout
 from helpers.validate import check_range
 
 Progress = Callable[[int, int], None]
@@ -77,13 +78,21 @@ class RunConfig:
             raise ValueError(f"unknown field(s) {sorted(unknown)}; {type(self).__name__} has {names}.")
         return dataclasses.replace(self, **changes)
 
+    def code_digest(self, root: Path | None = None) -> str:
+        """Hash of the code this config's runs come from: its trainer and config class, and what they reach.
+
+        root: the folder holding a ``helpers`` package to read (default: this one's; another is how a
+        reference records the code of the commit that trained it).
+        """
+        module, _, function = self.trainer.partition(":")
+        return code_digest(module or type(self).__module__, roots=(function, type(self).__name__), root=root)
+
     def cache_key(self) -> str:
         """Hash of the class, fields, code, numerics settings and library versions."""
-        module, _, function = self.trainer.partition(":")
         payload = {
             "class": f"{type(self).__module__}.{type(self).__qualname__}",
             "fields": dataclasses.asdict(self),
-            "code": code_digest(module or type(self).__module__, roots=(function, type(self).__name__)),
+            "code": self.code_digest(),
             "numerics": numerics(self.framework),
             "versions": library_versions(self.framework),
         }
@@ -200,65 +209,117 @@ def library_versions(framework: str) -> dict[str, str]:
     return versions
 
 
+# The numerics matrix: settings that change float summation order, hence the numbers, on one machine (another
+# CPU is just another trajectory). Each is part of the cache key, so no cell of the matrix reuses another's runs.
+NUMERICS_ENV = {
+    "torch": {"threads": "GAP_CLINIC_THREADS", "isa": "ATEN_CPU_CAPABILITY"},
+    "keras": {"threads": "GAP_CLINIC_THREADS", "onednn": "TF_ENABLE_ONEDNN_OPTS", "isa": "DNNL_MAX_CPU_ISA"},
+    "numpy": {},
+}
+
+
 def numerics(framework: str) -> dict[str, str]:
-    """The settings that change float summation order, hence the numbers, on one machine."""
-    if framework == "torch":
-        return {"threads": os.environ.get("GAP_CLINIC_THREADS", "2")}
-    if framework == "keras":
-        return {"onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default")}
-    return {}
+    """The numerics settings in force for ``framework`` (environment variables, see ``NUMERICS_ENV``)."""
+    if framework not in NUMERICS_ENV:
+        raise ValueError(f"framework={framework!r}; choose one of {sorted(NUMERICS_ENV)}.")
+    found = {"torch": {"threads": "2"}, "keras": {"onednn": "default"}}.get(framework, {}).copy()
+    for name, variable in NUMERICS_ENV[framework].items():
+        if variable in os.environ:
+            found[name] = os.environ[variable]
+    return found
+
+
+def _pin_tensorflow_threads() -> None:
+    """GAP_CLINIC_THREADS reaches TensorFlow through the variables its runtime reads when it starts
+    (torch_lab sets torch's own); runs is imported before any lab, so this comes first."""
+    threads = os.environ.get("GAP_CLINIC_THREADS")
+    if threads:
+        os.environ.setdefault("TF_NUM_INTRAOP_THREADS", threads)
+        os.environ.setdefault("TF_NUM_INTEROP_THREADS", threads)
+
+
+_pin_tensorflow_threads()
 
 
 # Code that never changes a number: figures, panels, claims, and the run machinery itself (it stores
 # numbers, never computes them). Leaving it out of the digest means a retitled axis, a new band or a
 # cache fix does not retrain every run.
 PRESENTATION_MODULES = frozenset({"helpers.curves", "helpers.widgets", "helpers.bench", "helpers.reference",
-                                  "helpers.runs", "helpers.validate", "helpers.scenarios"})
+                                  "helpers.runs", "helpers.validate", "helpers.scenarios", "helpers.paths",
+                                  "helpers.cases"})
 PRESENTATION_PREFIXES = ("draw_", "plot_", "annotate_")
 PRESENTATION_NAMES = frozenset({"BANDS", "POSTED", "STORY", "METRIC_LABEL", "PANEL_DEMO"})
 
 
-def code_digest(module: str, roots: Sequence[str] = ()) -> str:
+def code_digest(module: str, roots: Sequence[str] = (), root: Path | None = None) -> str:
     """Hash of the code that produces a run's numbers, read from source with ``ast`` (nothing is imported).
 
     roots: names in ``module`` a run starts from (the trainer, the config class); only what they reach
-    in ``module`` counts, so its measurements, bands and figures can change without retraining. Every
-    ``helpers`` module they import counts whole, transitively, less comments, docstrings and
-    ``draw_*``/``plot_*`` functions. No roots: all of ``module``.
+    counts, so a module's measurements, bands and figures can change without retraining. The walk follows
+    imports name by name across ``helpers`` modules (``from helpers.doctor import score_both_modes`` counts
+    that function and what it reaches, not the whole doctor package); a module imported whole
+    (``from helpers import torch_lab``) counts whole. Comments, docstrings and ``draw_*``/``plot_*``
+    functions never count. No roots: all of ``module``. root: the folder holding the ``helpers`` package
+    to read (default ``CODE_ROOT``).
     """
-    seen: dict[str, str] = {}
-    todo = [(module, tuple(roots))]
+    root = root or CODE_ROOT
+    wanted: dict[str, frozenset[str] | None] = {}  # module -> the names reached in it (None: all of it)
+    todo: list[tuple[str, frozenset[str] | None]] = [(module, frozenset(roots) or None)]
     while todo:
-        name, start = todo.pop()
-        if name in seen or name in PRESENTATION_MODULES:
+        name, names = todo.pop()
+        if name in PRESENTATION_MODULES or (path := _module_path(name, root)) is None:
             continue
-        path = _module_path(name)
-        if path is None:
-            continue
-        seen[name], imports = _numeric_dump(path, path.stat().st_mtime_ns, name, start)
-        todo.extend((imported, ()) for imported in imports)
-    blob = json.dumps(seen, sort_keys=True).encode()
+        if name in wanted:
+            old = wanted[name]
+            if old is None or (names is not None and names <= old):
+                continue
+            names = None if names is None else old | names
+        wanted[name] = names
+        todo.extend(_numeric_dump(path, path.stat().st_mtime_ns, name, _sorted(names), root)[1])
+    statements: set[str] = set()
+    for name, names in wanted.items():
+        path = _module_path(name, root)
+        statements.update(_numeric_dump(path, path.stat().st_mtime_ns, name, _sorted(names), root)[0])
+    blob = json.dumps(sorted(statements)).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-CODE_ROOT = Path(__file__).resolve().parents[1]  # the folder that holds the helpers package
+def _sorted(names: frozenset[str] | None) -> tuple[str, ...] | None:
+    return None if names is None else tuple(sorted(names))
 
 
-def _module_path(name: str) -> Path | None:
-    base = CODE_ROOT.joinpath(*name.split("."))
+def _module_path(name: str, root: Path | None = None) -> Path | None:
+    base = (root or CODE_ROOT).joinpath(*name.split("."))
     for candidate in (base.with_suffix(".py"), base / "__init__.py"):
         if candidate.exists():
             return candidate
     return None
 
 
-@functools.lru_cache(maxsize=256)
-def _numeric_dump(path: Path, mtime_ns: int, name: str, roots: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
-    """The module's numeric code as an AST dump, and the helpers modules it imports (cached per file version)."""
+@functools.lru_cache(maxsize=512)
+def _numeric_dump(path: Path, mtime_ns: int, name: str, roots: tuple[str, ...] | None, root: Path
+                  ) -> tuple[frozenset[str], tuple[tuple[str, frozenset[str] | None], ...]]:
+    """The module's numeric statements as AST dumps (only what ``roots`` reach; None: all of it), and the
+    (helpers module, names) it imports there (cached per file version).
+
+    Statements, not modules, are what counts: a function moved to another file (a module split into a
+    package) is the same code, so the digest stays; an import of a ``helpers`` module is followed, not hashed.
+    """
     tree = _numeric_tree(ast.parse(path.read_text(), filename=str(path)))
-    if roots:
-        tree = _reachable(tree, roots)
-    return ast.dump(tree), tuple(_helper_imports(tree, name))
+    if roots is not None:
+        bound = {b for node in tree.body for b in _bound_names(node)}
+        if set(roots) <= bound:  # a name the module does not bind at top level: count it all, to be safe
+            tree = _reachable(tree, roots)
+            used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+            return _statements(tree, name, root), tuple(_helper_imports(tree, name, root, used | set(roots)))
+    return _statements(tree, name, root), tuple(_helper_imports(tree, name, root))
+
+
+def _statements(tree: ast.Module, current: str, root: Path) -> frozenset[str]:
+    """Each top-level statement's dump, less the imports of helpers modules (followed, not hashed)."""
+    return frozenset(ast.dump(node) for node in tree.body
+                     if not (isinstance(node, ast.Import | ast.ImportFrom)
+                             and _helper_imports(ast.Module(body=[node], type_ignores=[]), current, root)))
 
 
 def _bound_names(node: ast.stmt) -> list[str]:
@@ -291,9 +352,6 @@ def _reachable(tree: ast.Module, roots: tuple[str, ...]) -> ast.Module:
     return ast.Module(body=[node for node in tree.body if id(node) in kept], type_ignores=[])
 
 
-
-
-
 def _numeric_tree(tree: ast.Module) -> ast.Module:
     body = []
     for node in tree.body:
@@ -319,18 +377,31 @@ def _without_docstrings(node: ast.AST) -> ast.AST:
     return node
 
 
-def _helper_imports(tree: ast.Module, current: str) -> list[str]:
-    found = []
+def _helper_imports(tree: ast.Module, current: str, root: Path, used: set[str] | None = None
+                    ) -> list[tuple[str, frozenset[str] | None]]:
+    """(module, names used from it) for each ``helpers`` import in ``tree``; None: the module whole.
+
+    used: the names the reached code reads (an ``import a, b`` statement kept for ``a`` does not reach ``b``).
+    """
+    found: list[tuple[str, frozenset[str] | None]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found += [a.name for a in node.names if a.name.startswith("helpers")]
+            found += [(a.name, None) for a in node.names if a.name.startswith("helpers")]
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
                 base = ".".join(current.split(".")[: -node.level] + ([base] if base else []))
-            if base.startswith("helpers"):
-                found.append(base)
-                found += [f"{base}.{a.name}" for a in node.names]  # `from helpers import torch_lab`
+            if not base.startswith("helpers"):
+                continue
+            for alias in node.names:
+                if used is not None and alias.name != "*" and (alias.asname or alias.name) not in used:
+                    continue
+                if alias.name == "*":
+                    found.append((base, None))
+                elif _module_path(f"{base}.{alias.name}", root) is not None:  # `from helpers import torch_lab`
+                    found.append((f"{base}.{alias.name}", None))
+                else:
+                    found.append((base, frozenset({alias.name})))
     return found
 
 
@@ -339,9 +410,8 @@ def cache_dir() -> Path:
     env = os.environ.get("GAP_CLINIC_CACHE")
     if env:
         return Path(env)
-    repo = Path(__file__).resolve().parents[1]
-    if (repo / "pyproject.toml").exists():
-        return repo / "data" / "cache"
+    if is_checkout():
+        return DATA / "cache"
     return Path.home() / ".cache" / "gap-clinic"
 
 

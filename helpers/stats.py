@@ -117,23 +117,6 @@ class Spread:
     def std(self) -> float:
         return float(np.std(self.values, ddof=1)) if len(self.values) > 1 else 0.0
 
-    def within(self, low: float, high: float) -> bool:
-        """True when every seed lies in [low, high]: a claim holds for each seed, not on average."""
-        return low <= self.low and self.high <= high
-
-    def prediction_interval(self, level: float = 0.95) -> tuple[float, float]:
-        """Where one more seed (or the same seed on another CPU) lands with probability ``level``.
-
-        Student-t prediction interval: mean ± t(n-1) · s · sqrt(1 + 1/n).
-        """
-        from scipy.stats import t
-
-        n = len(self.values)
-        if n < 2:
-            raise ValueError("a prediction interval needs two or more seeds.")
-        half = float(t.ppf(0.5 + level / 2, n - 1)) * self.std * math.sqrt(1 + 1 / n)
-        return self.mean - half, self.mean + half
-
     def __str__(self) -> str:
         return f"{self.mean:.3g} [{self.low:.3g}, {self.high:.3g}] over {len(self.values)} seeds"
 

@@ -19,6 +19,7 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 from helpers.curves import figure_png
+from helpers.reference import stored_run
 from helpers.runs import History, RunConfig, is_cached, run
 
 Draw = Callable[..., None]  # draw(fig, history, config, **view_values)
@@ -199,8 +200,6 @@ class FixPanel:
         except ValueError as err:
             self.status.value = f"<span style='color:#b00'>Not possible: {html.escape(str(err))}</span>"
             return
-        from helpers.reference import stored_run  # here: reference imports the scenarios, which import widgets
-
         cached = is_cached(config)
         stored = None if cached else stored_run(config)  # a committed reference run: shown, not retrained
         self.last_was_cached = cached or stored is not None

@@ -1,28 +1,50 @@
 """Shared fixtures. Network access is blocked for every test (pytest-socket, see Makefile):
-only loopback is allowed, for the Jupyter server the browser test starts."""
+only loopback is allowed, for the Jupyter server the browser test starts.
+
+A case's test module (one that imports a registered scenario module, e.g. ``from helpers.scenarios import
+case05_splits as case``) gets its runs and claims as fixtures, read once per session from tests/harness.py:
+``reference_runs``, ``reference_measured``, ``reference_claims`` (every committed seed), ``runs`` and
+``measured`` (retrained here: the case's RETRAIN), and ``each_seed_runs`` / ``each_seed_measured`` (each
+reference seed, then "here"). A test that retrains on this machine is marked ``here``: `make test-robust`
+and `make test-matrix` run exactly those.
+"""
 
 from __future__ import annotations
 
 import socket
+from types import ModuleType
 
+import harness
 import pytest
 
-from helpers import runs
+from helpers import runs as runs_module
+from helpers.cases import CASES
+from helpers.runs import SEEDS
+from helpers.stats import spread
+
+HERE_FIXTURES = frozenset({"runs", "measured"})
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "here: retrains a claim's runs on this machine (`make test-robust`)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that retrains here; run the browser test last: by then the scenario tests and nbval have
+    filled the run cache, so JupyterLab replays cached runs the way a class would after the instructor's warm-up."""
+    for item in items:
+        if HERE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.here)
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
 @pytest.fixture
 def tmp_cache(tmp_path, monkeypatch):
     """A private, empty run cache (memory cache cleared before and after)."""
     monkeypatch.setenv("GAP_CLINIC_CACHE", str(tmp_path / "cache"))
-    runs.forget_memory()
+    runs_module.forget_memory()
     yield tmp_path / "cache"
-    runs.forget_memory()
-
-
-def pytest_collection_modifyitems(config, items):
-    """Run the browser test last: by then the scenario tests and nbval have filled the run cache,
-    so JupyterLab replays cached runs the way a class would after the instructor's warm-up."""
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    runs_module.forget_memory()
 
 
 def free_port() -> int:
@@ -30,3 +52,59 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# --- a case's runs and claims ----------------------------------------------------------------
+
+
+def _case_key(request) -> str:
+    """The case the requesting test module is about: the registered scenario module it imports."""
+    found = {v.__name__ for v in vars(request.module).values() if isinstance(v, ModuleType)} & set(CASES.values())
+    if len(found) != 1:
+        raise LookupError(f"{request.module.__name__} imports {len(found)} scenario modules; these fixtures need one.")
+    return next(key for key, module in CASES.items() if module in found)
+
+
+@pytest.fixture(scope="module")
+def reference_runs(request):
+    return harness.reference_runs(_case_key(request))
+
+
+@pytest.fixture(scope="module")
+def reference_measured(request):
+    return harness.reference_measured(_case_key(request))
+
+
+@pytest.fixture(scope="module")
+def reference_claims(reference_measured):
+    return {claim: spread([m[claim] for m in reference_measured]) for claim in reference_measured[0]}
+
+
+@pytest.fixture(scope="module")
+def runs(request):
+    """Seed 0 of the case's RETRAIN runs, trained here (or read from the run cache)."""
+    return harness.retrained(_case_key(request))
+
+
+@pytest.fixture(scope="module")
+def measured(request):
+    """The claims the retrained runs measure alone (never filled in from the reference)."""
+    return harness.here_measured(_case_key(request))
+
+
+SEED_PARAMS = [*(pytest.param(i, id=f"reference seed {s}") for i, s in enumerate(SEEDS)),
+               pytest.param("here", id="here", marks=pytest.mark.here)]
+
+
+@pytest.fixture(scope="module", params=SEED_PARAMS)
+def each_seed_runs(request):
+    """Every reference seed's runs, then this machine's retrained ones (only those train)."""
+    key = _case_key(request)
+    return harness.retrained(key) if request.param == "here" else harness.reference_runs(key)[request.param]
+
+
+@pytest.fixture(scope="module", params=SEED_PARAMS)
+def each_seed_measured(request):
+    """Each reference seed's claims, then those this machine's retrained runs measure."""
+    key = _case_key(request)
+    return harness.here_measured(key) if request.param == "here" else harness.reference_measured(key)[request.param]

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from bands import band_suite
 from post_cells import tagged_sources
 
 from helpers import doctor
@@ -14,9 +13,6 @@ pytestmark = pytest.mark.slow
 POST = "the post"
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "01_broken_validation_generator.ipynb"
 
-(runs, measured, reference_measured, reference_claims, each_seed_measured, reference_runs, each_seed_runs,
- test_every_reference_seed_holds_the_claim, test_this_machine_holds_the_claim,
- test_this_machine_lands_in_the_reference_spread) = band_suite(case)
 
 
 def test_the_issue_thresholds(each_seed_measured):

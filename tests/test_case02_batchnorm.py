@@ -4,7 +4,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from bands import band_suite
 from post_cells import assert_post_model_matches
 
 from helpers import doctor
@@ -15,9 +14,6 @@ POST, FIXED, SGD, LOW_LR = case.POST, case.FIXED, case.SGD, case.LOW_LR
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "02_batchnorm_gap_that_closes.ipynb"
 
 
-(runs, measured, reference_measured, reference_claims, each_seed_measured, reference_runs, each_seed_runs,
- test_every_reference_seed_holds_the_claim, test_this_machine_holds_the_claim,
- test_this_machine_lands_in_the_reference_spread) = band_suite(case)
 
 
 def test_the_issue_thresholds(each_seed_measured):

@@ -6,60 +6,33 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from bands import band_suite
 from post_cells import assert_post_model_matches
 
 from helpers import doctor
 from helpers.datasets import glyph_images
-from helpers.runs import History, run
+from helpers.runs import History
 from helpers.scenarios import case03_tiny_dataset as case
 
 pytestmark = pytest.mark.slow
 STALLED, TRUNK = case.STALLED, case.TRUNK
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_tiny_dataset.ipynb"
 
-(_all_runs, measured, reference_measured, reference_claims, each_seed_measured, reference_runs, each_seed_runs,
- test_every_reference_seed_holds_the_claim, test_this_machine_holds_the_claim,
- test_this_machine_lands_in_the_reference_spread) = band_suite(case)
 
 
-@pytest.fixture(scope="module")
-def runs(reference_runs):
-    """Seed 0 of the story runs (configs()) and of the posted network without Dropout (the post's symptom) retrained
-    here; the rest of seed 0 (the learning curve, all three fixes, the stalled BiLSTM head, the posted network with
-    Dropout) read from the committed reference: a sample, so the suite's training time stays."""
-    retrained = {**case.configs(), case.NO_DROPOUT: case.configs_with_extras()[case.NO_DROPOUT]}
-    return {**reference_runs[0], **{name: run(config) for name, config in retrained.items()}}
+def test_the_claims_that_relate_two_numbers(each_seed_measured):
+    """What a band cannot say: one claim against another (every band is held, on every reference seed and here,
+    by tests/test_contract.py; a claim the runs retrained here do not measure alone is not in "here")."""
+    m = each_seed_measured
 
+    def have(*claims: str) -> bool:
+        return all(c in m for c in claims)
 
-def test_the_issue_thresholds(each_seed_measured):
-    measured = each_seed_measured
-    # 0. The posted network with one change (Dropout removed) shows the post's symptom: training at the post's 98-100 %
-    # at some epoch of its last 50, validation and test at its 15-20 % (within 90 images' noise); as posted, with
-    # Dropout, it does not memorise: training stays below 0.8 and no gap like the post's opens.
-    assert measured["no_dropout_peak_train_accuracy"] >= 0.9
-    assert measured["no_dropout_val_accuracy"] <= 0.3 and measured["no_dropout_test_accuracy"] <= 0.35
-    assert measured["posted_peak_train_accuracy"] < 0.8
-    assert measured["no_dropout_train_minus_val"] > measured["posted_train_minus_val"] + 0.3
-    # 1. Memorisation at n = 630 (on the trunk with layer 3 widened and the LSTM removed).
-    assert measured["trunk_train_accuracy"] >= 0.95
-    assert measured["trunk_train_minus_val"] >= 0.4  # validation 0.18–0.49 over seeds: far below training
-    # 2. More data, the same number of updates: from 630 to 5 040 images validation climbs by ≥ 0.15 (0.23–0.36
-    # over seeds; 8 epochs leave it still climbing) to ≥ 4× chance.
-    assert measured["learning_curve_total_gain"] >= 0.15 and measured["largest_n_val_accuracy"] >= 4 / case.N_CLASSES
-    # 3. Shuffled labels are memorised as well as real ones.
-    assert measured["shuffled_train_accuracy"] >= 0.9 and measured["shuffled_val_accuracy"] <= 0.2
-    # 4. Removing the LSTM does not hurt; it only ever added parameters.
-    assert measured["lstm_removed_val_gain"] >= 0 and measured["lstm_extra_parameters"] > 0
-    # 5. Each fix improves validation accuracy; the best combination by ≥ 10 points, on the test set too.
-    for fix in case.FIXES:
-        assert measured[f"{fix.replace(' ', '_')}_val_gain"] > 0, fix
-    assert measured["best_fix_val_gain"] >= 0.10 and measured["best_fix_test_gain"] >= 0.10
-    # 6. Transfer from other glyphs helps, and by less than the best combination.
-    assert measured["transfer_val_gain"] > 0 and measured["transfer_val_gain"] < measured["best_fix_val_gain"]
-    # Early stopping on val loss with the post's patience keeps an epoch from before anything was learnt: it
-    # cannot add what the run never had (the notebook's departure, measured).
-    assert measured["early_stopping_val_gain"] <= 0.05
+    # The one change that shows the post's symptom opens a gap far wider than the network as posted.
+    if have("no_dropout_train_minus_val", "posted_train_minus_val"):
+        assert m["no_dropout_train_minus_val"] > m["posted_train_minus_val"] + 0.3
+    # Transfer from other glyphs helps (a band's bounds are inclusive: this is strict), by less than the best fix.
+    if have("transfer_val_gain", "best_fix_val_gain"):
+        assert 0 < m["transfer_val_gain"] < m["best_fix_val_gain"]
 
 
 def test_the_learning_curve_is_one_pool():
@@ -164,7 +137,8 @@ def test_doctor_reads_the_runs(each_seed_runs):
     def codes(name):
         return doctor.codes(findings(name), at_least="warn")
 
-    assert "NOTHING_LEARNT" in codes(STALLED)  # the BiLSTM head: not overfitting, not learning at all
+    if STALLED in each_seed_runs:  # not retrained here (RETRAIN): read from the reference seeds only
+        assert "NOTHING_LEARNT" in codes(STALLED)  # the BiLSTM head: not overfitting, not learning at all
     # The memorising trunk: validation loss turns up (seed 0), or validation still creeps up while the gap to
     # training keeps widening (seeds 1, 2): either way the doctor names it, and never as nothing learnt.
     gap = next(f for f in findings(TRUNK) if f.code == "GAP").evidence

@@ -1,17 +1,15 @@
 """Case 05: the post's symptom on an honest split, the leak that hides it, the separate shuffle, the grid.
 
-Every claim in BANDS holds on every committed reference seed. The story runs (configs()) and one fix
-are retrained here (seed 0) and must land in their bands and in the reference seeds' spread; the
-rest of the grid (the poster's regularisers, the fixes) is read from the reference only, so the
-tests stay inside CI's time.
+Every claim in BANDS holds on every committed reference seed (tests/test_contract.py). The story runs and
+one fix (case.RETRAIN) are retrained here (seed 0) and every claim they measure alone must land in its band;
+the rest of the grid (the poster's regularisers, the fixes) is read from the reference only, so the tests
+stay inside CI's time.
 """
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from bands import band_suite
 from post_cells import assert_post_model_matches
 
 from helpers import doctor
@@ -20,23 +18,6 @@ from helpers.scenarios import case05_splits as case
 
 pytestmark = pytest.mark.slow
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "05_leaky_and_shuffled_splits.ipynb"
-SPOT_CHECK = "12 recordings per class"  # the fix retrained here beside the story runs
-SAMPLE = {**case.configs(), **{n: c for n, c in case.reference_configs().items() if n == SPOT_CHECK}}
-SAMPLE_CLAIMS = {f"{case.slug_claim(n)}_test_change" for n in SAMPLE if n == SPOT_CHECK}
-
-
-def _sample_view():
-    """The case, with only the claims the sample can measure: what the here-tests retrain and check."""
-    bands = {k: v for k, v in case.BANDS.items() if k in case.STORY_CLAIMS or k in SAMPLE_CLAIMS}
-    return SimpleNamespace(__name__=case.__name__, BANDS=bands, measure=case.measure,
-                           reference_configs=case.reference_configs)
-
-
-_full = band_suite(case)
-_sample = band_suite(_sample_view(), configs=SAMPLE)
-test_every_reference_seed_holds_the_claim = _full[7]  # every claim, the whole grid, on every reference seed
-(runs, measured, reference_measured, reference_claims, each_seed_measured, reference_runs, each_seed_runs,
- _, test_this_machine_holds_the_claim, test_this_machine_lands_in_the_reference_spread) = _sample
 
 
 def test_the_notebooks_post_cells_build_the_modules_network():

@@ -171,7 +171,7 @@ def test_history_epoch_numbers_round_trip_and_old_entries_still_load(tmp_path):
         History(metrics={"loss": [1.0, 0.5]}, epoch_numbers=[1])
 
 
-def test_a_100_000_epoch_log_reads_and_diagnoses_within_a_second(tmp_path):
+def test_a_100_000_epoch_log_reads_and_diagnoses(tmp_path):  # its time: make bench (long_log_seconds)
     from helpers.doctor import diagnose_history
 
     n = 100_000
@@ -186,7 +186,6 @@ def test_a_100_000_epoch_log_reads_and_diagnoses_within_a_second(tmp_path):
         start = time.perf_counter()
         found = diagnose_history(read_log(path))
         seconds.append(time.perf_counter() - start)
-    assert min(seconds) <= 1.0, seconds
     assert any(f.code == "GAP" for f in found)
 
 

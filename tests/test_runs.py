@@ -173,3 +173,44 @@ def test_run_seeds_gives_one_history_per_seed(tmp_cache):
     assert histories[0] == run(toy.ToyConfig())
     with pytest.raises(ValueError, match="distinct seeds"):
         runs.run_seeds(toy.ToyConfig(), seeds=(1, 1))
+
+
+def test_cache_key_follows_imports_name_by_name(tmp_path, monkeypatch):
+    """Case 02's trainer uses one doctor function: a doctor message is not its code, that function is."""
+    from helpers.scenarios import case02_batchnorm as case
+
+    config = case.configs()["Adam, BatchNorm momentum 0.9"]
+    before = config.cache_key()
+    copy = _copy_helpers(tmp_path, monkeypatch)
+    checks = copy / "doctor" / "checks.py"
+    source = checks.read_text()
+    new = 'X = "a new message"\n\n\ndef check_gap(ctx: Context)'
+    checks.write_text(source.replace("def check_gap(ctx: Context)", new))
+    assert config.cache_key() == before
+    probes = copy / "doctor" / "probes.py"
+    source = probes.read_text()
+    assert "framework = _framework(model)" in source
+    probes.write_text(source.replace("framework = _framework(model)", "framework = _framework(model) or 'torch'"))
+    assert config.cache_key() != before
+
+
+def test_code_moved_to_another_file_is_the_same_code(tmp_path):
+    """A module split into a package by job keeps its digest: statements count, not the files they sit in."""
+    one, split = tmp_path / "one", tmp_path / "split"
+    for base in (one, split):
+        (base / "helpers").mkdir(parents=True)
+        (base / "helpers" / "__init__.py").write_text("")
+    (one / "helpers" / "case.py").write_text(
+        "import numpy as np\n\nRATE = 0.5\n\n\ndef draw_it(fig):\n    pass\n\n\n"
+        "def train(config):\n    return np.exp(-RATE)\n")
+    (split / "helpers" / "case").mkdir()
+    (split / "helpers" / "case" / "__init__.py").write_text(
+        "from helpers.case.lab import train\nfrom helpers.case.figures import draw_it\n")
+    (split / "helpers" / "case" / "runs.py").write_text("RATE = 0.5\n")
+    (split / "helpers" / "case" / "lab.py").write_text(
+        "import numpy as np\n\nfrom helpers.case.runs import RATE\n\n\ndef train(config):\n    return np.exp(-RATE)\n")
+    (split / "helpers" / "case" / "figures.py").write_text("def draw_it(fig):\n    pass\n")
+    digest = runs.code_digest("helpers.case", roots=("train",), root=one)
+    assert runs.code_digest("helpers.case", roots=("train",), root=split) == digest
+    (split / "helpers" / "case" / "runs.py").write_text("RATE = 0.4\n")
+    assert runs.code_digest("helpers.case", roots=("train",), root=split) != digest

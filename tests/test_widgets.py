@@ -132,22 +132,26 @@ def test_run_reports_each_epoch_to_live_only_when_training(tmp_cache):
 
 
 def test_a_committed_reference_run_is_shown_not_retrained(tmp_cache, tmp_path, monkeypatch):
-    from helpers import reference
+    from helpers import paths, reference
     from helpers.runs import run
 
     stored = run(toy.ToyConfig(rate=0.3))
     stored.save(tmp_path / "ref" / "toy" / "rate-0-3" / "seed0")
     meta = {"seeds": [0], "runs": {"rate 0.3": {"folder": "rate-0-3", "class": "ToyConfig",
-                                                "fields": reference._fields(toy.ToyConfig(rate=0.3))}}}
+                                                "fields": reference._fields(toy.ToyConfig(rate=0.3)),
+                                                "code": toy.ToyConfig().code_digest()}}}
     (tmp_path / "ref" / "toy" / "meta.json").write_text(json.dumps(meta))
     (tmp_path / "ref" / "broken").mkdir()
     (tmp_path / "ref" / "broken" / "meta.json").write_text("{not json")  # skipped, never fatal
-    monkeypatch.setattr(reference, "REFERENCE_DIR", tmp_path / "ref")
+    monkeypatch.setattr(paths, "REFERENCE", tmp_path / "ref")
     monkeypatch.setenv("GAP_CLINIC_CACHE", str(tmp_path / "empty-cache"))
     runs.forget_memory()
     assert reference.stored_run(toy.ToyConfig(rate=0.3)) == stored
     assert reference.stored_run(toy.ToyConfig(rate=0.3, seed=1)) is None  # a seed the reference lacks
     assert reference.stored_run(toy.ToyConfig(rate=0.4)) is None
+    with monkeypatch.context() as m:
+        m.setattr(toy.ToyConfig, "code_digest", lambda self, root=None: "edited")
+        assert reference.stored_run(toy.ToyConfig(rate=0.3)) is None  # trained by other code: stale, never served
     panel = make_panel()  # draws its default (rate 0.5), trained
     toy.CALLS["n"] = 0
     panel.set(rate=0.3)

@@ -1,29 +1,23 @@
 """One declarative module per lesson: data, model, bug and fix configs, knobs, symptom bands.
 
-``CASES`` maps each notebook to its scenario module; ``CONTRACT`` lists the parts every
-scenario module has (the contract test in tests/test_contract.py holds each to it).
+``CASES`` (in ``helpers.cases``, re-exported here) maps each notebook to its scenario module; ``CONTRACT``
+lists the parts every scenario module has (tests/test_contract.py holds each case to it).
+Optional: ``RETRAIN``, the names of the reference runs ``make test`` retrains on this machine (default: every
+reference run); the rest are read from the committed reference.
 """
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
+from helpers.cases import CASES, case_key, load_case
+
+__all__ = ["CASES", "CONTRACT", "case_key", "load_case", "outside_bands"]
 
 Bands = dict[str, tuple[float, float]]
 
-# notebook stem -> scenario module (imported on demand: importing one never loads a framework)
-CASES: dict[str, str] = {
-    "00_reading_learning_curves": "helpers.scenarios.reading_curves",
-    "01_broken_validation_generator": "helpers.scenarios.case01_generator",
-    "02_batchnorm_gap_that_closes": "helpers.scenarios.case02_batchnorm",
-    "03_tiny_dataset": "helpers.scenarios.case03_tiny_dataset",
-    "04_mislabeled_accuracy_metric": "helpers.scenarios.case04_metric",
-    "05_leaky_and_shuffled_splits": "helpers.scenarios.case05_splits",
-}
-
 # name -> what it is; every scenario module defines each one
 CONTRACT: dict[str, str] = {
-    "Config": "the frozen RunConfig subclass; every knob a field, validated with ValueErrors",
+    "Config": "the frozen RunConfig subclass; every knob a field, validated with ValueErrors; its `framework`"
+              ' ("torch", "keras" or "numpy") puts that library\'s versions and numerics in the cache key',
     "SCALES": '("mini", "forum"): the classroom miniature and the post\'s own sizes',
     "configs": "configs(scale) -> {story name: Config}: the runs the notebook tells its story with",
     "reference_configs": "reference_configs(scale) -> {name: Config}: every run a claim rests on",
@@ -34,16 +28,10 @@ CONTRACT: dict[str, str] = {
     "BANDS": "{claim: (low, high)}: what the notebook's words say, held for every seed",
     "POSTED": "the numbers the poster reported, as data ({} when the lesson has no post)",
     "knobs": "knobs() -> the FixPanel's controls",
+    "make_config": "make_config(**knob values) -> Config: the FixPanel's (and make bench's) knobs to a run",
     "draw_panel": "draw_panel(fig, history, config, ...) -> the FixPanel's figure",
     "PANEL_DEMO": '{"toggle": (knob, values), "uncached": (knob, value), "view": view knobs}: what the bench flips',
 }
-
-
-def load_case(key: str) -> ModuleType:
-    """The scenario module of notebook ``key`` (a key of CASES)."""
-    if key not in CASES:
-        raise ValueError(f"case={key!r}; choose one of {sorted(CASES)}.")
-    return importlib.import_module(CASES[key])
 
 
 def outside_bands(measured: dict[str, float], bands: Bands) -> dict[str, tuple[float, tuple[float, float]]]:

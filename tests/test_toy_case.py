@@ -1,0 +1,76 @@
+"""The README's "How to add a case", followed end to end on a toy case: the recipe is proven, not described.
+
+1. the module (tests/toy_case.py) goes to helpers/scenarios/caseNN_name.py (here, in a copy of the package);
+2. it is registered in CASES, with its notebook;
+3. `make reference` trains its reference (here, into a temporary folder);
+4. the contract's checks (tests/harness.py, what tests/test_contract.py runs over every case) all pass.
+Then an edit to its trainer makes its reference stale, and the contract says so.
+"""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import sys
+from pathlib import Path
+
+import harness
+import nbformat
+import pytest
+
+import helpers.scenarios
+from helpers import cases, paths, reference, runs
+
+KEY, MODULE = "99_toy", "helpers.scenarios.case99_toy"
+
+
+def _forget() -> None:
+    for memo in (harness.reference_runs, harness.reference_measured, harness.retrained, harness.here_measured):
+        memo.cache_clear()
+
+
+@pytest.fixture
+def toy_case(tmp_path, tmp_cache, monkeypatch):
+    # 1. The module, in a copy of the package (the code digest reads the copy's source).
+    shutil.copytree(runs.CODE_ROOT / "helpers", tmp_path / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    module_path = tmp_path / "helpers" / "scenarios" / "case99_toy.py"
+    shutil.copy(Path(__file__).with_name("toy_case.py"), module_path)
+    monkeypatch.setattr(runs, "CODE_ROOT", tmp_path)
+    monkeypatch.setattr(helpers.scenarios, "__path__", [*helpers.scenarios.__path__, str(module_path.parent)])
+    # 2. Registered under its notebook's name, with its notebook.
+    monkeypatch.setitem(cases.CASES, KEY, MODULE)
+    monkeypatch.setattr(paths, "NOTEBOOKS", tmp_path / "notebooks")
+    paths.NOTEBOOKS.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A toy case")]),
+                   paths.NOTEBOOKS / f"{KEY}.ipynb")
+    monkeypatch.setattr(paths, "REFERENCE", tmp_path / "reference")
+    _forget()
+    yield module_path
+    _forget()
+    sys.modules.pop(MODULE, None)
+
+
+def test_the_recipe_adds_a_case_that_meets_the_contract(toy_case):
+    case = cases.load_case(KEY)
+    assert {p.stem for p in paths.NOTEBOOKS.glob("*.ipynb")} == {KEY}
+    with pytest.raises(AssertionError, match="no reference"):
+        harness.check_reference_is_current(KEY)  # step 3 not yet done
+    # 3. `make reference CASES=99_toy`
+    reference.main([KEY])
+    assert reference.main(["--check", KEY]) == 0
+    # 4. Every contract check, the retraining one included.
+    harness.check_case(KEY)
+    assert set(harness.here_measured(KEY)) == set(case.BANDS)  # RETRAIN left out: every reference run retrains
+
+
+def test_editing_the_toy_trainer_makes_its_reference_stale(toy_case):
+    reference.main([KEY])
+    harness.check_reference_is_current(KEY)
+    source = toy_case.read_text()
+    toy_case.write_text(source.replace("LEARNING_RATE = 0.5", "LEARNING_RATE = 0.4"))
+    _forget()
+    with pytest.raises(AssertionError, match="code changed"):
+        harness.check_reference_is_current(KEY)
+    with pytest.raises(reference.StaleReference, match=f"python -m helpers.reference {KEY}"):
+        harness.check_every_reference_seed_holds_each_claim(KEY)
+    importlib.invalidate_caches()
