@@ -579,8 +579,8 @@ def draw_splits(fig, seeds: list[dict[str, History]]) -> None:
     ax_ratio.set_ylabel("val_loss / loss")
     lowest = min(float(np.min(loss_ratio(seed[SPLIT_RUNS[0]])[2:])) for seed in seeds)
     tail0 = seeds[0][SPLIT_RUNS[0]]
-    annotate_epoch(ax_ratio, 3, float(loss_ratio(tail0)[2]), f"tail: ≥ {lowest:.1f}× from epoch 3 on every seed",
-                   dy=0.25, dx=0.25)
+    annotate_epoch(ax_ratio, 3, float(loss_ratio(tail0)[2]),
+                   f"tail: ≥ {lowest:.1f}× from epoch 3 on all {len(seeds)} seeds", dy=0.25, dx=0.25)
     draw_chance(ax_bal, 0.5, "chance (every part 'good')")
     for text in ax_bal.texts:  # the label under its line, where no curve runs
         text.set(va="top", fontsize=8, color="0.2")
@@ -854,13 +854,16 @@ def reference_runs() -> list[dict[str, History]]:
 
 
 def show_log(log: dict, epochs: tuple[int, ...] = (1, 10, 20, 30)) -> None:
-    """A Keras ``history.history`` printed as Keras 2.2 printed the post's lines (keys acc / val_acc)."""
+    """A Keras ``history.history`` printed in the post's line format, under the keys this Keras logged.
+
+    Keras 3 logs ``accuracy`` / ``val_accuracy``; the post's Keras 2.2 logged ``acc`` / ``val_acc``.
+    """
     acc = "accuracy" if "accuracy" in log else "acc"
     for e in epochs:
         if e <= len(log["loss"]):
             i = e - 1
-            print(f"Epoch {e}/{len(log['loss'])} - loss: {log['loss'][i]:.4f} - acc: {log[acc][i]:.4f} - "
-                  f"val_loss: {log['val_loss'][i]:.4f} - val_acc: {log['val_' + acc][i]:.4f}")
+            print(f"Epoch {e}/{len(log['loss'])} - loss: {log['loss'][i]:.4f} - {acc}: {log[acc][i]:.4f} - "
+                  f"val_loss: {log['val_loss'][i]:.4f} - val_{acc}: {log['val_' + acc][i]:.4f}")
 
 
 def show_bound() -> None:
@@ -904,7 +907,9 @@ def show_fix(seeds: list[dict[str, History]]) -> None:
         mean_weight = GOOD_WEIGHT * (1 - b) + b
         print(f"(b) seed {k}: loss as logged {h['loss'][-1]:.4f}; / mean weight {mean_weight:.4f} = "
               f"{h['loss'][-1] / mean_weight:.3f}; training rows re-scored unweighted {h['train_eval_loss'][-1]:.3f}; "
-              f"val_loss {h['val_loss'][-1]:.3f}")
+              f"val_loss {h['val_loss'][-1]:.3f}; val_loss / loss: as logged {h['val_loss'][-1] / h['loss'][-1]:.1f}, "
+              f"on one scale {h['val_loss'][-1] * mean_weight / h['loss'][-1]:.2f} and "
+              f"{h['val_loss'][-1] / h['train_eval_loss'][-1]:.2f}")
 
 
 def show_imbalance(seeds: list[dict[str, History]]) -> None:
