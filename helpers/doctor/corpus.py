@@ -50,6 +50,11 @@ CODE_TO_LABEL = {"METRIC_INCONSISTENT": "METRIC_INCONSISTENT", "STALE_NORM_STATS
                  "UNDERFITTING": "UNDERFITTING", "DIVERGED": "OTHER"}
 ORIGINAL = "original"  # the batch of entries that carry no ``batch`` field
 UNSEEN = "unseen-2026-12"  # logs gathered and labelled blind after the rules were frozen (issue 35 item 9)
+# What changed in the doctor after a batch was first measured: readers only, never a threshold or rule tuned to it.
+CHANGES_SINCE = {UNSEEN: "First measured at 21/31 (68 %). Since then one reader bug the batch exposed is fixed (no "
+                         "threshold or rule changed): a row with no training and no validation number is no epoch; "
+                         "a Lightning metrics.csv's final test-only row (`Final F1 Score`, `test_loss`) had read as "
+                         "one more epoch of NaN, called DIVERGED."}
 # Manifest format names → the reader's (FORMATS); a manifest may use either.
 FORMAT_NAMES = {"keras_csv": "keras_csv", "keras_json": "keras_json", "keras_history_json": "keras_json",
                 "lightning_csv": "lightning", "lightning": "lightning", "hf_trainer_state": "hf", "hf": "hf",
@@ -219,6 +224,8 @@ def agreement_table(result: CorpusResult | None = None) -> str:
                   _headline(batch, f"{len(batch.rows)} logs from {repos} repositories the original corpus does "
                             "not hold, labelled blind before the doctor ran on them (no threshold or rule changed "
                             "since)"), ""]
+        if name in CHANGES_SINCE:
+            lines += [CHANGES_SINCE[name], ""]
         lines += _tables(batch)
         missed = [r for r in batch.rows if not r["agree"]]
         if missed:
