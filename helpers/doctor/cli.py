@@ -30,7 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("log", help="the log file, a TensorBoard log folder, or - to read pasted Keras console "
                                     "output (or any text log) from standard input")
     parser.add_argument("--format", default="auto", choices=["auto", *FORMATS], help="force a format")
-    parser.add_argument("--all", action="store_true", help="diagnose every run appended in the file, not the last")
+    parser.add_argument("--all", action="store_true",
+                        help="diagnose every run (appended in one file, or the runs of a TensorBoard folder), "
+                             "one block each, not only the last")
     parser.add_argument("--loss", default=None, choices=LOSSES,
                         help="the loss in the 'loss' column (the accuracy bound needs a cross-entropy; "
                              "underfitting needs a loss whose floor is 0); not given: a cross-entropy is assumed "
