@@ -89,3 +89,24 @@ def test_keras_console_evaluation_line_after_fit_is_not_an_epoch(tmp_path):
                     "4/4 - 0s - loss: 0.64 - accuracy: 0.70\n")
     h = read_log(path)
     assert h.epoch_numbers == [1, 2, 3] and h["loss"].tolist() == [0.90, 0.60, 0.50]
+
+
+def test_tensorboard_step_holding_only_a_summary_scalar_is_not_an_epoch(tmp_path):
+    pytest.importorskip("tensorboard")
+    from helpers.doctor.readers import _event_accumulator
+
+    _event_accumulator()  # installs the no-TensorFlow marker before tensorboard's writer loads
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    writer = EventFileWriter(str(tmp_path))
+    points = [(s, "train_loss", v) for s, v in enumerate([0.9, 0.6, 0.45, 0.4])]
+    points += [(s, "val_loss", v) for s, v in enumerate([0.95, 0.7, 0.6, 0.58])]
+    points += [(9, "hp_metric", 0.87)]  # Lightning's hp_metric, written once after the last epoch
+    for step, tag, v in points:
+        value = summary_pb2.Summary.Value(tag=tag, simple_value=v)
+        writer.add_event(event_pb2.Event(step=step, wall_time=1.0 + step, summary=summary_pb2.Summary(value=[value])))
+    writer.close()
+    h = read_log(tmp_path)
+    assert h["loss"].tolist() == pytest.approx([0.9, 0.6, 0.45, 0.4]) and "hp_metric" not in h.metrics
+    assert h.n_epochs == 4 and "DIVERGED" not in codes(diagnose_history(h))

@@ -47,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-batchnorm", action="store_true",
                         help="the network has no BatchNorm (silences STALE_NORM_STATS, which otherwise says it "
                              "assumes BatchNorm)")
-    parser.add_argument("--classes", type=int, default=None, help="number of classes (chance-level checks)")
+    parser.add_argument("--classes", type=int, default=None,
+                        help="number of classes (chance level; ln K, the loss of a classifier that learnt nothing)")
     parser.add_argument("--val-size", type=int, default=None, help="validation rows (binomial-noise checks)")
     parser.add_argument("--json", action="store_true", help="print findings as JSON")
     parser.add_argument("--explain", action="store_true",
