@@ -184,3 +184,24 @@ def test_a_best_epoch_that_is_not_the_single_lowest_value_says_both_as_logged():
     assert over.evidence["lowest_epoch"] == 8 and over.evidence["lowest_val_loss"] == min(val.values())
     assert f"around epoch 13 ({val[13]:.4g} logged there" in over.message
     assert f"{val[8]:.4g} at epoch 8, is a dip" in over.message and "lowest at epoch 13" not in over.message
+
+
+def test_a_cross_entropy_is_judged_against_ln_k_never_against_its_first_logged_epoch():
+    # A fine-tune whose first logged training loss is already an epoch average: it falls only 30 % and
+    # flattens, healthy (the validation loss follows it). Judged against its first value, it read as underfitting.
+    train = 0.42 + 0.18 * np.exp(-(E - 1) / 2) + 0.002 * np.where(E % 2, 1, -1)  # jitter of minibatch order
+    h = {"loss": train, "accuracy": 0.85 + 0.05 * (1 - np.exp(-(E - 1) / 3)),
+         "val_loss": train + 0.03, "val_accuracy": 0.84 + 0.05 * (1 - np.exp(-(E - 1) / 3))}
+    assert 0.25 < 1 - train[-1] / train[0] < 0.35
+    for kwargs in ({}, {"loss": "categorical_crossentropy"}, {"loss": "binary_crossentropy"},
+                   {"loss": "sparse_categorical_crossentropy", "n_classes": 10}):
+        assert "UNDERFITTING" not in codes(diagnose_history(h, **kwargs), at_least="info"), kwargs
+    # The level that means "learnt nothing" still names it: 10 classes, loss ending at 87 % of ln 10.
+    stuck = dict(h, loss=2.0 + 0.3 * np.exp(-(E - 1) / 3), val_loss=2.05 + 0.3 * np.exp(-(E - 1) / 3))
+    found = _finding(diagnose_history(stuck, loss="categorical_crossentropy", n_classes=10), "UNDERFITTING")
+    assert "ln 10" in found.message
+    # A regression loss has no untrained level: its own first epoch stays the yardstick.
+    assert "fell only" in _finding(diagnose_history(h, loss="mse"), "UNDERFITTING").message
+    # Weights that never move are caught whatever the loss.
+    frozen = dict(h, loss=np.full(20, 0.3512), val_loss=np.full(20, 0.3733))
+    assert "identical" in _finding(diagnose_history(frozen), "UNDERFITTING").message

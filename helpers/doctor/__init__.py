@@ -10,9 +10,10 @@ Usable on any Keras or PyTorch project, not only on this suite's runs:
 * ``probe_modes``, ``probe_val_determinism``, ``probe_split`` and ``probe_labels`` look at the model and
   the data; ``diagnose`` runs every probe its arguments allow;
 * ``gap-doctor LOG`` / ``python -m helpers.doctor LOG`` prints the findings of a log with the fix to try
-  (``-`` reads standard input; ``--explain`` adds the evidence; ``--weighted``, ``--no-batchnorm``, ``--loss``,
-  ``--classes``, ``--val-size`` state what the log cannot show). A finding that rests on an assumption the
-  user did not state (the loss, the class count, BatchNorm) says so.
+  (``-`` reads standard input; ``--explain`` adds the evidence; ``--all`` every run of a file or TensorBoard
+  folder, one block each; ``--weighted``, ``--mean-weight``, ``--no-batchnorm``, ``--loss``, ``--classes``,
+  ``--val-size`` state what the log cannot show). A finding that rests on an assumption the user did not state
+  (the loss, the class count, BatchNorm) says so.
 
 Each finding has a stable ``code``, a ``severity`` (``error``: the numbers cannot be right or a bug is
 certain; ``warn``: likely a problem; ``info``; ``summary``: the GAP line), a one-line message, the evidence

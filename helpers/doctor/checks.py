@@ -80,8 +80,11 @@ MATERIAL_ACCURACY = 0.05
 SMALL_VAL_SE = MATERIAL_ACCURACY / 2  # a val set whose binomial SE exceeds this cannot separate fixes
 NOISE_FACTOR = Z
 # Underfitting: a model whose training loss still holds half of ln K (what a classifier that learnt nothing
-# scores), or half of its own first epoch's value (any loss with a floor at 0), has not fit its data; a
-# network that fits drives it down many-fold.
+# scores), or, for a regression loss (floor 0, no untrained level to compare with), half of its own first
+# epoch's value, has not fit its data; a network that fits drives it down many-fold. A cross-entropy is never
+# judged against its first logged value: that value is an epoch average (or a pretrained model's first
+# window) that already holds most of the learning, and ln K is the level that means "learnt nothing"; with
+# no class count, given or guessed, the check stays silent.
 UNDERFIT_SHARE = 0.5
 # A constant prediction repeats the same accuracy exactly. A model that still changes repeats a value on
 # consecutive epochs with some probability q, measured on the log itself outside the run (1/2 with nothing
@@ -735,8 +738,9 @@ def check_overfitting(ctx: Context) -> list[Finding]:
 
 def check_underfitting(ctx: Context) -> list[Finding]:
     """UNDERFITTING (info): training loss ends above UNDERFIT_SHARE × ln K (a single-label cross-entropy with a
-    known class count), is identical every epoch, or (a loss with a floor at 0) kept more than UNDERFIT_SHARE
-    of its first epoch's value and is flat."""
+    known class count), is identical every epoch, or (a regression loss: mse, mae, huber) kept more than
+    UNDERFIT_SHARE of its first epoch's value and is flat. A cross-entropy without a class count is not judged
+    by its fall from the first logged value (an epoch average, or a pretrained model already fit)."""
     if ctx.found:
         return []
     got = ctx.pair("loss")
@@ -773,7 +777,8 @@ def check_underfitting(ctx: Context) -> list[Finding]:
             {"final_train_loss": end, "untrained_loss": untrained, "chance": chance},
             "Add capacity or features, train longer or with a better learning rate; check the inputs are informative.",
         )]
-    if flat and (frozen or (ctx.loss in ZERO_FLOOR_LOSSES and end >= UNDERFIT_SHARE * train[0])):
+    regression = ctx.loss in ZERO_FLOOR_LOSSES and ctx.loss not in CROSS_ENTROPY_LOSSES
+    if flat and (frozen or (regression and end >= UNDERFIT_SHARE * train[0])):
         return [Finding(
             "UNDERFITTING", "info",
             (f"training loss is identical every {ctx.unit[:-1]} ({end:.5g}): the weights are not updating."

@@ -30,7 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("log", help="the log file, a TensorBoard log folder, or - to read pasted Keras console "
                                     "output (or any text log) from standard input")
     parser.add_argument("--format", default="auto", choices=["auto", *FORMATS], help="force a format")
-    parser.add_argument("--all", action="store_true", help="diagnose every run appended in the file, not the last")
+    parser.add_argument("--all", action="store_true",
+                        help="diagnose every run (appended in one file, or the runs of a TensorBoard folder), "
+                             "one block each, not only the last")
     parser.add_argument("--loss", default=None, choices=LOSSES,
                         help="the loss in the 'loss' column (the accuracy bound needs a cross-entropy; "
                              "underfitting needs a loss whose floor is 0); not given: a cross-entropy is assumed "
@@ -45,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-batchnorm", action="store_true",
                         help="the network has no BatchNorm (silences STALE_NORM_STATS, which otherwise says it "
                              "assumes BatchNorm)")
-    parser.add_argument("--classes", type=int, default=None, help="number of classes (chance-level checks)")
+    parser.add_argument("--classes", type=int, default=None,
+                        help="number of classes (chance level; ln K, the loss of a classifier that learnt nothing)")
     parser.add_argument("--val-size", type=int, default=None, help="validation rows (binomial-noise checks)")
     parser.add_argument("--json", action="store_true", help="print findings as JSON")
     parser.add_argument("--explain", action="store_true",

@@ -125,24 +125,63 @@ def keras_name(name: str) -> str | None:
 
 
 def _history(metrics: Mapping[str, Any], epochs: Sequence[int] | None = None,
-             info: dict[str, Any] | None = None) -> History:
-    """A History under canonical names, values as float arrays (NaN where nothing was logged)."""
+             info: dict[str, Any] | None = None, written: Mapping[str, Any] | None = None) -> History:
+    """A History under canonical names, values as float arrays (NaN where nothing was logged).
+
+    written: for each name of ``metrics``, which rows hold a cell the log wrote (a number, or NaN/inf written as
+    such) rather than a blank; given by the readers that can tell, it drops the rows that hold no training and
+    no validation number (``_rows_with_curves``).
+    """
     spelled = {name: keras_name(name) for name in metrics}
     rename = canonical_names([n for n in spelled.values() if n is not None])
     columns: dict[str, np.ndarray] = {}
+    wrote: dict[str, np.ndarray] = {}
     for name, values in metrics.items():
         if spelled[name] is None:
             continue
         canon = rename[spelled[name]]
         values = np.asarray(values, dtype=float)
+        cells = np.asarray(written[name], dtype=bool) if written is not None else np.ones(len(values), bool)
         if canon in columns:  # a duplicate after renaming fills the first one's gaps
             columns[canon] = np.where(np.isfinite(columns[canon]), columns[canon], values)
+            wrote[canon] = wrote[canon] | cells
         else:
-            columns[canon] = values
+            columns[canon], wrote[canon] = values, cells
     info = dict(info or {})
+    keep = _rows_with_curves(wrote) if written is not None else None
+    if keep is not None:
+        # a column written only in the dropped rows (Final F1 Score) goes with them
+        columns = {k: v[keep] for k, v in columns.items() if wrote[k][keep].any() or not wrote[k].any()}
+        if isinstance(info.get("steps"), list) and len(info["steps"]) == len(keep):
+            info["steps"] = [s for s, k in zip(info["steps"], keep, strict=True) if k]
+        if epochs is not None:
+            epochs = [e for e, k in zip(epochs, keep, strict=True) if k]
+        info["dropped_rows"] = int(np.sum(~keep))
     _percent_to_fraction(columns, info)
     return History(metrics={k: v.tolist() for k, v in columns.items()}, info=info,
                    epoch_numbers=list(epochs) if epochs is not None else None)
+
+
+def _rows_with_curves(written: Mapping[str, np.ndarray]) -> np.ndarray | None:
+    """Which rows hold a training or a validation number; None when every row does (or none does).
+
+    written: canonical name -> rows where the log wrote that column's cell (a NaN written as such counts: a
+    diverged epoch is an epoch). A training or validation number is a cell of a curve: ``loss``, ``accuracy``
+    or any metric logged in both splits (``mae`` with ``val_mae``), either split. A row with none is not an
+    epoch of training: the final test row of a Lightning ``metrics.csv`` (``Final F1 Score``, a one-off name
+    that reads as a training column), a row of learning rate only, a TensorBoard step holding only
+    ``hp_metric``. Kept, it would be one more epoch of NaN at the end, read as a diverged run. When no row has
+    a curve, nothing is dropped and ``check_readable`` names what is missing.
+    """
+    curves = [n for n in written if n in ("loss", "val_loss", "accuracy", "val_accuracy")
+              or (not n.startswith("val_") and f"val_{n}" in written)
+              or (n.startswith("val_") and n[4:] in written)]
+    if not curves:
+        return None
+    keep = np.zeros(len(written[curves[0]]), dtype=bool)
+    for n in curves:
+        keep |= written[n]
+    return None if keep.all() or not keep.any() else keep
 
 
 def as_history(history: Any) -> History:
@@ -352,6 +391,7 @@ def read_keras_csv(path: str | Path) -> list[History]:
     text = _text(path, _read_bytes(path))
     fast = _numeric_table(path, text)
     breaks: set[int] = set()
+    wrote: dict[str, np.ndarray] | None = None  # the fast path has no blank cell: every row is written
     if fast is not None:
         header, table = fast
         columns = {name: table[:, j] for j, name in enumerate(header) if name not in header[:j]}
@@ -371,6 +411,8 @@ def read_keras_csv(path: str | Path) -> list[History]:
         n = len(body)
         cells = list(zip(*body, strict=True)) if body else [()] * len(header)  # one tuple per column
         columns = {name: _numbers(path, name, cells[j], lines) for j, name in enumerate(header)}
+        wrote = {name: np.array([c.strip().lower() not in MISSING for c in cells[j]], dtype=bool)
+                 for j, name in enumerate(header)}
     epoch = columns.pop("epoch", None)
     cut = sorted({b - sum(1 for c in breaks if c < b) for b in breaks} - {0, n})
     pieces = [slice(a, b) for a, b in zip([0, *cut], [*cut, n], strict=True)]
@@ -385,7 +427,8 @@ def read_keras_csv(path: str | Path) -> list[History]:
                 epochs = (epoch[rows].astype(int) + 1).tolist()
             else:
                 epochs = list(range(1, rows.stop - rows.start + 1))
-            runs.append(_history({k: v[rows] for k, v in columns.items()}, epochs, {"format": "keras_csv"}))
+            runs.append(_history({k: v[rows] for k, v in columns.items()}, epochs, {"format": "keras_csv"},
+                                 {k: wrote[k][rows] for k in columns} if wrote is not None else None))
     return runs
 
 
@@ -420,6 +463,7 @@ def read_lightning_csv(path: str | Path) -> list[History]:
         index = {e: i for i, e in enumerate(values)}
         row_epoch = np.array([index.get(int(e), -1) if np.isfinite(e) else -1 for e in ep])
         metrics: dict[str, np.ndarray] = {}
+        wrote: dict[str, np.ndarray] = {}  # epochs where the log wrote a cell of the column (NaN included)
         any_logged = np.zeros(len(values), dtype=bool)  # an epoch where only test or LR cells were written
         chosen: dict[str, str] = {}  # canonical name -> granularity used; epoch-level beats step-level
         rank = {"epoch": 0, "": 1, "step": 2}
@@ -430,6 +474,8 @@ def read_lightning_csv(path: str | Path) -> list[History]:
             col = raw[name][seg]
             cells = logged[name][seg] & (row_epoch >= 0)
             any_logged[np.unique(row_epoch[cells])] = True
+            has = np.zeros(len(values), dtype=bool)
+            has[np.unique(row_epoch[cells])] = True
             ok = np.isfinite(col) & (row_epoch >= 0)
             if not ok.any():
                 continue
@@ -444,12 +490,14 @@ def read_lightning_csv(path: str | Path) -> list[History]:
                 out[last >= 0] = col[last[last >= 0]]
             if canon in chosen and chosen[canon] == granularity:  # a duplicate column fills the other's gaps
                 out = np.where(np.isfinite(metrics[canon]), metrics[canon], out)
-            metrics[canon] = out
+            if canon in chosen and chosen[canon] == granularity:
+                has = has | wrote[canon]
+            metrics[canon], wrote[canon] = out, has
             chosen[canon] = granularity
         if metrics and any_logged.any():
             keep = np.flatnonzero(any_logged)
             runs.append(_history({k: v[keep] for k, v in metrics.items()}, [values[i] + 1 for i in keep],
-                                 {"format": "lightning"}))
+                                 {"format": "lightning"}, {k: v[keep] for k, v in wrote.items()}))
     return runs
 
 
@@ -489,9 +537,10 @@ def read_keras_json(path: str | Path) -> list[History]:
     lengths = {len(v) for v in columns.values()}
     if len(lengths) > 1:
         raise LogError(f"{path}: lists of different lengths {sorted(lengths)}; expected one value per epoch.")
+    written = {k: np.array([v is not None for v in doc[k]], dtype=bool) for k in columns}  # null: not logged
     epoch = columns.pop("epoch", None)
     epochs = [int(e) + 1 for e in epoch] if epoch is not None and np.isfinite(epoch).all() else None
-    return [_history(columns, epochs, {"format": "keras_json"})]
+    return [_history(columns, epochs, {"format": "keras_json"}, written)]
 
 
 def read_hf_state(path: str | Path) -> list[History]:
@@ -525,6 +574,7 @@ def read_hf_state(path: str | Path) -> list[History]:
 
 def _hf_run(path: Path, entries: list[Mapping[str, Any]]) -> History | None:
     rows: list[dict[str, float]] = []
+    fresh_train: list[bool] = []  # the row's training loss was logged since the previous evaluation
     steps: list[float] = []
     pending: list[float] = []
     last_train = math.nan
@@ -538,6 +588,7 @@ def _hf_run(path: Path, entries: list[Mapping[str, Any]]) -> History | None:
             last_train = float(e["loss"])
         if evals:
             train = float(np.mean(pending)) if pending else last_train
+            fresh_train.append(bool(pending))
             pending = []
             row = {"loss": train}
             row.update({f"val_{k}": float(v) for k, v in evals.items()})
@@ -547,7 +598,10 @@ def _hf_run(path: Path, entries: list[Mapping[str, Any]]) -> History | None:
         return None
     names = list(dict.fromkeys(k for r in rows for k in r))
     metrics = {n: np.array([r.get(n, math.nan) for r in rows]) for n in names}
-    return _history(metrics, None, {"format": "hf", "steps": steps})
+    # the training loss repeated from before the previous evaluation is not a new training number
+    written = {n: np.array([n in r and (n != "loss" or fresh) for r, fresh in zip(rows, fresh_train, strict=True)])
+               for n in names}
+    return _history(metrics, None, {"format": "hf", "steps": steps}, written)
 
 
 # --- TensorBoard ------------------------------------------------------------------------------------------
@@ -662,12 +716,13 @@ def _tb_run(path: Path, files: list[tuple[Path, str]], ea: Any) -> History | Non
             keyed[name][key(step)] = points[step]
     xs = sorted({x for points in keyed.values() for x in points})
     metrics = {name: [points.get(x, math.nan) for x in xs] for name, points in keyed.items()}
+    written = {name: np.array([x in points for x in xs], dtype=bool) for name, points in keyed.items()}
     info: dict[str, Any] = {"format": "tensorboard"}
     if epoch_of_step or xs == list(range(xs[0], xs[0] + len(xs))):
         epochs = [x + 1 for x in xs]  # 0-based epochs (Keras' step is the epoch; Lightning's epoch scalar)
     else:
         epochs, info["x"] = list(xs), "step"  # global steps: kept as they are, not renamed epochs
-    return _history(metrics, epochs, info)
+    return _history(metrics, epochs, info, written)
 
 
 # --- pasted Keras console output ----------------------------------------------------------------------------
@@ -687,7 +742,8 @@ def _looks_like_console(text: str) -> bool:
 def read_keras_console(path: str | Path) -> list[History]:
     """Keras' printed ``fit`` output, pasted into a file: ``Epoch 1/300`` then ``... - loss: 0.1229 - acc:
     0.0207 - val_loss: 4.3194 - val_acc: 0.0168`` (Keras 2 and 3, progress bars, lines joined into one as a
-    forum post shows them). Each epoch's numbers are the last metric line before the next ``Epoch``; epochs
+    forum post shows them). Each epoch's numbers are the last metric line before the next ``Epoch`` (the last
+    one with validation numbers, when there is one: a ``model.evaluate`` line after the last epoch is no epoch); epochs
     printed with gaps (1, 50, 100 ...) keep their numbers; an epoch that restarts at 1 begins a new run.
     """
     path = Path(path)
@@ -703,8 +759,11 @@ def read_keras_console(path: str | Path) -> list[History]:
         pieces = [p for p in re.split(r"[\r\n\x08]+", segment) if re.search(r"\bloss\s*:", p)]
         if not pieces:
             continue
+        # An epoch ends on its validation numbers: a line after that (model.evaluate after the last epoch,
+        # "4/4 - loss: 0.64 - accuracy: 0.70") holds test numbers, not the epoch's.
+        with_val = [p for p in pieces if re.search(r"\bval_\w*\s*:", p)]
         row = {}
-        for name, value in CONSOLE_METRIC.findall(pieces[-1]):
+        for name, value in CONSOLE_METRIC.findall((with_val or pieces)[-1]):
             if name.lower() not in CONSOLE_SKIP:
                 row[name] = float(value)
         if "loss" not in row and "val_loss" not in row:
@@ -720,7 +779,8 @@ def read_keras_console(path: str | Path) -> list[History]:
     for epochs, rows in runs:
         names = list(dict.fromkeys(n for r in rows for n in r))
         metrics = {n: np.array([r.get(n, math.nan) for r in rows]) for n in names}
-        out.append(_history(metrics, epochs, {"format": "keras_console"}))
+        written = {n: np.array([n in r for r in rows], dtype=bool) for n in names}
+        out.append(_history(metrics, epochs, {"format": "keras_console"}, written))
     return out
 
 
