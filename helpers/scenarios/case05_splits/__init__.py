@@ -43,6 +43,15 @@ from helpers.scenarios.case05_splits.figures import (
     nearest_training_windows,
     plot_accuracy,
     plot_seed_band,
+    reference_runs,
+    run_data,
+    show_grid,
+    show_longer,
+    show_lstm_input_weights,
+    show_recordings,
+    show_source,
+    show_story,
+    signed_val_minus_test,
 )
 from helpers.scenarios.case05_splits.lab import (
     SourceConfig,
@@ -107,9 +116,9 @@ from helpers.scenarios.case05_splits.runs import (
 from helpers.splits import stratified_group_split
 from helpers.validate import check_choice
 
-__all__ = [  # every name the single module had: notebooks, tests and the clinic read them as case05_splits.X
-    "AUGMENTED_LONGER", "BANDS", "BATCH", "BEST", "BOOTSTRAP", "CNNS", "COLORS", "DROPOUTS", "DROPOUT_PLACES",
-    "L2S", "LABELS", "LAST", "LONGER_EPOCHS", "LSTM_LAYERS", "LSTM_UNITS", "MORE_RECORDINGS", "MOST", "PANEL_DEMO",
+__all__ = [  # every name the single module had, and the notebook's named printers (figures.py)
+    "AUGMENTED_LONGER", "BANDS", "BATCH", "BEST", "BOOTSTRAP", "CNNS", "COLORS", "DROPOUTS", "DROPOUT_PLACES", "L2S",
+    "LABELS", "LAST", "LONGER_EPOCHS", "LSTM_LAYERS", "LSTM_UNITS", "MORE_RECORDINGS", "MOST", "PANEL_DEMO",
     "PIXEL_MEAN", "PIXEL_SD", "POST", "POSTED", "POSTED_RATES", "POST_LONGER", "RECORDINGS", "RECORDINGS_LONGER",
     "REGULARISERS_LONGER", "RETRAIN", "SCALES", "SCHEDULES", "SEPARATE", "SHUFFLES", "SIGNAL", "SOURCE_CLASSES",
     "SOURCE_EPOCHS", "SOURCE_RECORDINGS", "SPLITS", "STRIDES", "TEST_RECORDINGS", "TRAIN_EVAL", "VAL_FRACTION",
@@ -118,6 +127,7 @@ __all__ = [  # every name the single module had: notebooks, tests and the clinic
     "draw_post_beside_reference", "draw_recordings", "draw_story", "draw_strip", "final", "fixes", "grid_groups",
     "grid_table", "knobs", "load_data", "longer", "longer_groups", "make_config", "measure",
     "nearest_training_windows", "np", "overlap", "plot_accuracy", "plot_seed_band", "recording_bootstrap",
-    "reference_configs", "regularisers", "run", "slug_claim", "standardized", "step_schedule",
-    "stratified_group_split", "train", "train_source", "windows",
+    "reference_configs", "reference_runs", "regularisers", "run", "run_data", "show_grid", "show_longer",
+    "show_lstm_input_weights", "show_recordings", "show_source", "show_story", "signed_val_minus_test", "slug_claim",
+    "standardized", "step_schedule", "stratified_group_split", "train", "train_source", "windows",
 ]

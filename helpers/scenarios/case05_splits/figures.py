@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.runs import LAST, History
-from helpers.scenarios.case05_splits.claims import final, recording_bootstrap
+from helpers.scenarios.case05_splits.claims import final, recording_bootstrap, slug_claim
 from helpers.scenarios.case05_splits.runs import (
     AUGMENTED_LONGER,
     BEST,
@@ -77,6 +77,10 @@ def draw_post_beside_reference(fig, live: dict[str, list[float]], reference_runs
     ax.legend(fontsize=7.5, loc="upper left")
 
 
+def last_epochs(runs: list[History]) -> int:
+    return runs[0].n_epochs
+
+
 def draw_story(fig, reference_runs: list[dict[str, History]]) -> None:
     """The three runs over seeds: separate shuffles, a random split of windows, the post's split by recording."""
     from helpers.curves import draw_chance
@@ -88,14 +92,14 @@ def draw_story(fig, reference_runs: list[dict[str, History]]) -> None:
         for split in ("train_eval", "val", "test"):
             plot_seed_band(ax, runs, split, label=LABELS[split])
         draw_chance(ax, 0.1)
-        ax.set(xlabel="epoch", title=name, ylim=(-0.02, 1.02))
+        ax.set(xlabel="epoch", title=f"{name} ({last_epochs(runs)} epochs)", ylim=(-0.02, 1.02))
         ax.title.set_fontsize(10)
         ax.grid(alpha=0.3)
         last = runs[0].n_epochs
         val = np.mean([final(h, "val_accuracy") for h in runs])
         test = np.mean([final(h, "test_accuracy") for h in runs])
         train = np.mean([final(h, "train_eval_accuracy") for h in runs])
-        text = {SEPARATE: f"train {train:.2f}, val {val:.2f}:\nbarely above chance",
+        text = {SEPARATE: f"train {train:.2f}, val {val:.2f}:\nvalidation at chance (0.10)",
                 WINDOWS: f"val − test = {val - test:+.2f}:\nvalidation re-tests\nknown recordings",
                 POST: f"train − val = {train - val:+.2f}\n|val − test| = {abs(val - test):.2f}"}[name]
         ax.annotate(text, xy=(last, val), xytext=(last * 0.45, 0.62 if name != SEPARATE else 0.45), fontsize=8,
@@ -141,14 +145,16 @@ def draw_grid(fig, reference_runs: list[dict[str, History]], groups: list | None
     colors = {n: color for _, ns, color in groups for n in ns}
     ax = fig.subplots()
     base = [final(r[baseline], "test_accuracy") for r in reference_runs]
-    ax.axvspan(min(base), max(base), color="0.85", zorder=0, label=f"{baseline}: its seeds' min–max")
+    ax.axvspan(min(base), max(base), color="0.85", zorder=0,
+               label=f"{baseline}: its seeds' min–max (last {LAST} epochs)")
     for row, name in enumerate(names):
         for k, r in enumerate(reference_runs):
             h = r[name]
             low, high = recording_bootstrap(h)
             y = row + (k - 1) * 0.2
             ax.plot([low, high], [y, y], color="0.6", lw=0.9)
-            ax.plot(final(h, "test_accuracy"), y, "o", ms=3.5, color=colors[name])
+            last = float(np.mean(h.arrays["test_predicted"] == h.arrays["test_label"]))  # what the bar resamples
+            ax.plot(last, y, "o", ms=3.5, color=colors[name])
         mean = np.mean([final(r[name], "test_accuracy") for r in reference_runs])
         ax.plot([mean, mean], [row - 0.42, row + 0.42], color=colors[name], lw=2)
         ax.text(1.01, row, f"{mean:.2f}", transform=ax.get_yaxis_transform(), va="center", fontsize=7)
@@ -164,8 +170,9 @@ def draw_grid(fig, reference_runs: list[dict[str, History]], groups: list | None
         start += len(ns)
     ax.axvline(0.1, color="0.5", ls="--", lw=1)
     ax.text(0.105, len(names) - 0.6, "chance", fontsize=7, color="0.4")
-    ax.set(xlim=(0, 1), xlabel=f"new-recording test accuracy (last {LAST} epochs); dots: seeds; bars: 90 % bootstrap "
-           "over each seed's 40 test recordings; vertical ticks: mean of seeds", title=title)
+    ax.set(xlim=(0, 1), xlabel="new-recording test accuracy; dots: each seed's last epoch, bars: its 90 % bootstrap "
+           f"over the 40 test recordings; vertical ticks and numbers: mean of seeds over the last {LAST} epochs",
+           title=title)
     ax.title.set_fontsize(9)
     ax.xaxis.label.set_fontsize(8)
     ax.legend(fontsize=7, loc="upper left")
@@ -180,7 +187,11 @@ def draw_recordings(fig, reference_runs: list[dict[str, History]]) -> None:
     for split, marker in (("train_eval", "s"), ("test", "o")):
         means = []
         for n, name in runs.items():
-            values = [final(r[name], f"{split}_accuracy") for r in reference_runs]
+            if split == "test":  # the last epoch, the quantity its bootstrap bar resamples
+                values = [float(np.mean(r[name].arrays["test_predicted"] == r[name].arrays["test_label"]))
+                          for r in reference_runs]
+            else:
+                values = [final(r[name], f"{split}_accuracy") for r in reference_runs]
             means.append(np.mean(values))
             for k, (r, v) in enumerate(zip(reference_runs, values, strict=True)):
                 x = n * (1 + (k - 1) * 0.04)
@@ -188,12 +199,13 @@ def draw_recordings(fig, reference_runs: list[dict[str, History]]) -> None:
                     low, high = recording_bootstrap(r[name])
                     ax.plot([x, x], [low, high], color="0.6", lw=1)
                 ax.plot(x, v, marker, ms=4, color=COLORS[split], alpha=0.8)
-        ax.plot(list(runs), means, "-", color=COLORS[split], label=f"{LABELS[split]}, mean of seeds")
+        when = "last epoch; bars: 90 % bootstrap over recordings" if split == "test" else f"last {LAST} epochs"
+        ax.plot(list(runs), means, "-", color=COLORS[split], label=f"{LABELS[split]}, mean of seeds ({when})")
     ax.axhline(0.1, color="0.5", ls="--", lw=1)
     ax.set_xscale("log", base=2)
     ax.set_xticks(list(runs), [f"{n}\n({n - max(1, round(n / 3))} in training)" for n in runs])
     ax.set_xlim(4.5, 32)
-    ax.set(xlabel="recordings per class", ylabel=f"accuracy (last {LAST} epochs)",
+    ax.set(xlabel="recordings per class", ylabel="accuracy",
            ylim=(0, 1.02), title="new-recording accuracy against the number of independent recordings")
     ax.title.set_fontsize(10)
     ax.grid(alpha=0.3)
@@ -268,3 +280,130 @@ def knobs() -> list:
         Levels("recordings", "recordings per class", RECORDINGS, 6),
         Levels("stride", "window stride (frames)", STRIDES, 1),
     ]
+
+
+# --- what the notebook prints (named helpers, so no reference or claim plumbing sits where students read) ---
+
+CASE_KEY = "05_leaky_and_shuffled_splits"
+
+
+def reference_runs() -> list[dict[str, History]]:
+    """Every reference run, one {run name: History} per seed (0, 1, 2), as committed (trained once, never here)."""
+    from helpers import reference
+
+    return reference.load(CASE_KEY)
+
+
+def _claims() -> dict:
+    from helpers import reference
+
+    return reference.claims(CASE_KEY)
+
+
+def run_data(name: str, scale: str = "mini") -> dict[str, np.ndarray]:
+    """The data of the reference run called ``name`` (seed 0): windows, labels, recording and frame ids."""
+    from helpers.scenarios.case05_splits.lab import load_data
+
+    return load_data(configs(scale)[name])
+
+
+def _per_seed(values: list[float]) -> str:
+    return ", ".join(f"{v:+.3f}" for v in values)
+
+
+def signed_val_minus_test(reference_runs: list[dict[str, History]], name: str) -> list[float]:
+    """Validation minus new-recording accuracy (last LAST epochs) of run ``name``, one per seed: positive means
+    validation promised more than new recordings gave."""
+    return [final(r[name], "val_accuracy") - final(r[name], "test_accuracy") for r in reference_runs]
+
+
+def show_story(reference_runs: list[dict[str, History]]) -> None:
+    """The three stories' numbers (mean [min, max] over seeds), validation − test with its sign per seed."""
+    c = _claims()
+    for label, claim in [("split by recording: train (re-scored)", "post_train_accuracy"),
+                         ("split by recording: validation", "post_val_accuracy"),
+                         ("split by recording: train − validation", "post_train_minus_val"),
+                         ("random window split: train − validation", "windows_train_minus_val"),
+                         ("random window split: validation − new recordings", "windows_val_minus_test"),
+                         (f"separate shuffles ({reference_runs[0][SEPARATE].n_epochs} epochs): train (re-scored)",
+                          "separate_train_accuracy"),
+                         ("separate shuffles: validation (chance 0.10)", "separate_val_accuracy")]:
+        print(f"{label:52s} {c[claim]}")
+    print(f"split by recording: validation − new recordings, seeds 0, 1, 2: "
+          f"{_per_seed(signed_val_minus_test(reference_runs, POST))} (epochs: {reference_runs[0][POST].n_epochs})")
+
+
+def show_grid(reference_runs: list[dict[str, History]]) -> None:
+    """The 30-epoch grid: each change against the post on the same seed, and what the per-seed pairs say."""
+    from helpers.scenarios.case05_splits.runs import fixes, regularisers
+
+    c = _claims()
+    print(f"the post, new-recording accuracy: {c['post_test_accuracy']}")
+    print("change against the post, same seed (mean [min, max] over seeds):")
+    for name, mean, low, high in grid_table(reference_runs, [*regularisers(), *fixes()]):
+        print(f"  {name:40s} {mean:+.2f} [{low:+.2f}, {high:+.2f}]")
+    for name in ("dropout on the frames only", MOST):
+        changes = [final(r[name], "test_accuracy") - final(r[POST], "test_accuracy") for r in reference_runs]
+        print(f"paired change, seeds 0, 1, 2, {name}: {_per_seed(changes)}")
+    print(f"training accuracy (re-scored): the post {c['post_train_accuracy']}, "
+          f"one LSTM unit {c['lstm_1_unit_train_accuracy']}")
+    print(f"  augmentation {c['augmentation_shift_lighting_train_accuracy']}, "
+          f"smaller CNN {c['smaller_per_frame_cnn_train_accuracy']}")
+
+
+def show_lstm_input_weights(scale: str = "mini") -> None:
+    """The weights of the LSTM's input kernel (per-frame flatten × 4 gates × units) against the whole network, at
+    this scale and at the post's sizes (the models are built, nothing trains)."""
+    from helpers.scenarios.case05_splits.lab import build_model
+
+    for label, s in ((f"this notebook ({scale})", scale), ("the post's sizes", "forum")):
+        model = build_model(configs(s)[POST])
+        flatten = next(layer for layer in model.layers if "Flatten" in repr(getattr(layer, "layer", layer)))
+        lstm = next(layer for layer in model.layers if "LSTM" in type(layer).__name__)
+        width = int(np.prod(flatten.output.shape[2:]))
+        kernel = width * lstm.kernel.shape[1] if hasattr(lstm, "kernel") else int(lstm.cell.kernel.shape[0]
+                                                                                  * lstm.cell.kernel.shape[1])
+        print(f"{label:22s} flatten per frame {width:5,} numbers -> LSTM input kernel {kernel:7,} weights "
+              f"= {kernel / model.count_params():.0%} of {model.count_params():,}")
+
+
+def show_recordings() -> None:
+    """More recordings, 30 epochs: the numbers under the recordings figure."""
+    c = _claims()
+    for label, claim in [("new recordings, 24 per class", "most_recordings_test_accuracy"),
+                         ("gain over the post, 12 per class (same windows)", "12_recordings_per_class_test_change"),
+                         ("gain over the post, 24 per class", "24_recordings_per_class_test_change"),
+                         ("24 per class: train (re-scored)", "most_recordings_train_accuracy"),
+                         ("24 per class: train − validation", "most_recordings_train_minus_val")]:
+        print(f"{label:50s} {c[claim]}")
+
+
+def show_longer(reference_runs: list[dict[str, History]]) -> None:
+    """Every run given 60 epochs, against the post at 60; the highest mean on new recordings, which was picked on
+    those same new recordings, with its validation − test signed."""
+    from helpers.scenarios.case05_splits.runs import longer
+
+    c = _claims()
+    print(f"the post, 60 epochs instead of 30: change in new-recording accuracy {c['post_longer_test_change']}")
+    print("change against the post at 60 epochs, same seed:")
+    for name in list(longer())[1:]:
+        slug = slug_claim(name)
+        print(f"  {name:50s} {c[f'{slug}_test_change']}   training {c[f'{slug}_train_accuracy']}")
+    print(f"largest gain of the four regularisers, per seed: {c['regulariser_longer_largest_test_gain']}")
+    print(f"{BEST}: new recordings {c['best_test_accuracy']}, minus 24 recordings alone "
+          f"{c['best_minus_recordings_alone']}")
+    for name in (POST_LONGER, BEST):
+        print(f"validation − new recordings, seeds 0, 1, 2, {name}: "
+              f"{_per_seed(signed_val_minus_test(reference_runs, name))}")
+
+
+def show_source() -> None:
+    """The transfer run's source task: how well each seed's source network learnt it (trained if not cached)."""
+    from helpers.runs import run
+    from helpers.scenarios.case05_splits.lab import SourceConfig
+    from helpers.scenarios.case05_splits.runs import SOURCE_CLASSES
+
+    source = [run(SourceConfig(seed=s)) for s in (0, 1, 2)]
+    print("source-task training accuracy (logged), last epoch, seeds 0-2:",
+          ", ".join(f"{h['accuracy'][-1]:.2f}" for h in source),
+          f"(chance 1/{SOURCE_CLASSES} = {1 / SOURCE_CLASSES:.2f})")
