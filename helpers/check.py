@@ -42,7 +42,7 @@ def lock_pins(path: Path) -> dict[str, str]:
     try:
         from packaging.markers import Marker
     except ImportError:  # no packaging: compare only unconditional pins
-        Marker = None  # noqa: N806
+        Marker = None
     for line in path.read_text().splitlines():
         m = re.match(r"^([A-Za-z0-9_.\-]+)==([^\s;]+)\s*(?:;\s*(.+))?$", line.strip())
         if not m:
@@ -88,7 +88,8 @@ def report(quick: bool = False) -> tuple[list[str], list[str], list[str]]:
     lines, problems, notes = [], [], []
     vi = sys.version_info
     ok_py = (vi.major, vi.minor) in SUPPORTED
-    lines.append(f"Python        {platform.python_version()} ({sys.executable})" + ("" if ok_py else "  <- unsupported"))
+    flag = "" if ok_py else "  <- unsupported"
+    lines.append(f"Python        {platform.python_version()} ({sys.executable}){flag}")
     if not ok_py:
         problems.append(f"Python {vi.major}.{vi.minor} is not supported (3.11, 3.12 or 3.13). {GET_PYTHON}")
 
@@ -118,7 +119,8 @@ def report(quick: bool = False) -> tuple[list[str], list[str], list[str]]:
 
     ipw, jlw, wne = version("ipywidgets"), version("jupyterlab-widgets"), version("widgetsnbextension")
     jl, nb = version("jupyterlab"), version("notebook")
-    lines.append(f"ipywidgets    {ipw or 'missing'}   jupyterlab_widgets {jlw or '-'}   widgetsnbextension {wne or '-'}")
+    lines.append(f"ipywidgets    {ipw or 'missing'}   jupyterlab_widgets {jlw or '-'}   "
+                 f"widgetsnbextension {wne or '-'}")
     lines.append(f"front ends    JupyterLab {jl or '-'}   Notebook {nb or '-'}" + ("   (Colab)" if in_colab() else ""))
     if not ipw:
         problems.append("ipywidgets missing: the panels need it (pip install ipywidgets).")

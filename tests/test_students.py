@@ -115,7 +115,7 @@ def test_make_rebuilds_a_venv_made_by_another_python(project):
     assert ".venv was made by Python 3.10; removing it to rebuild it with" in out.stdout, out.stdout + out.stderr
     assert not (venv / ".installed").exists()
     # the rebuild then starts with the new interpreter (the fake one stops it there: nothing is downloaded)
-    assert f"fake interpreter asked to run: -m venv .venv" in out.stderr
+    assert "fake interpreter asked to run: -m venv .venv" in out.stderr
 
 
 def test_make_keeps_a_venv_of_a_supported_python_and_never_deletes_a_linked_one(project, tmp_path_factory):
@@ -183,9 +183,10 @@ def test_colab_cells_is_idempotent_and_keeps_everything_else():
     assert colab_cells.update(once, "x.ipynb", "https://github.com/someone/fork", "dev") == once
     others = lambda n: [c for c in n["cells"] if colab_cells.TAG not in c["metadata"].get("tags", [])]  # noqa: E731
     assert [c["source"] for c in others(once)][1:] == [c["source"] for c in others(nb)][1:]
-    assert "https://github.com/someone/fork" in "".join(once["cells"][0]["source"] + sum(
-        (c["source"] for c in once["cells"] if colab_cells.TAG in c["metadata"].get("tags", [])), []))
-    with pytest.raises(ValueError, match="github.com/OWNER/NAME"):
+    setup = next(c for c in once["cells"] if colab_cells.TAG in c["metadata"].get("tags", []))
+    assert '"https://github.com/someone/fork"' in "".join(setup["source"])
+    assert "/someone/fork/blob/dev/notebooks/x.ipynb" in "".join(once["cells"][0]["source"])
+    with pytest.raises(ValueError, match=r"github\.com/OWNER/NAME"):
         colab_cells.badge("https://gitlab.com/a/b", "main", "x.ipynb")
 
 
