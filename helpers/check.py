@@ -96,7 +96,7 @@ def report(quick: bool = False) -> tuple[list[str], list[str], list[str]]:
     tf, keras = version("tensorflow") or version("tensorflow-cpu"), version("keras")
     lines.append(f"TensorFlow    {tf or 'missing'}   Keras {keras or 'missing'}")
     if not tf or not keras:
-        problems.append("TensorFlow/Keras missing: the Keras notebooks (01, 02, 04, 05) need them; "
+        problems.append("TensorFlow/Keras missing: notebooks 01, 02, 04, 05 and 06 need them; "
                         "install requirements-student.lock (make lab).")
     elif keras.split(".")[0] != "3":
         problems.append(f"Keras {keras}: the notebooks are written for Keras 3.")
@@ -109,7 +109,7 @@ def report(quick: bool = False) -> tuple[list[str], list[str], list[str]]:
     kind, terr = torch_build(quick) if tv else ("missing", None)
     lines.append(f"PyTorch       {tv or 'missing'}" + (f" ({kind} build)" if tv else ""))
     if not tv:
-        problems.append("PyTorch missing: notebooks 00, 03 and 06 need it; install requirements-student.lock.")
+        problems.append("PyTorch missing: notebooks 00 and 03 need it; install requirements-student.lock.")
     elif terr:
         problems.append(f"importing torch fails ({terr}).")
     elif kind == "cuda" and sys.platform == "linux":
