@@ -38,7 +38,7 @@ python-check:
 	  v=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo none); \
 	  case " $(SUPPORTED) " in *" $$v "*) ;; *) \
 	    if [ $$v = none ]; then what="was not found"; else what="is Python $$v"; fi; \
-	    found=$$(for p in python3.13 python3.12 python3.11; do command -v $$p; done | tr '\n' ' '); \
+	    found=$$(for p in python3.13 python3.12 python3.11; do $$p -c '' 2>/dev/null && command -v $$p; done | tr '\n' ' '); \
 	    { echo "make: Gap Clinic needs Python 3.11, 3.12 or 3.13, and '$(PYTHON)' $$what. Nothing was downloaded."; \
 	      if [ -n "$$found" ]; then echo "  Supported interpreters on this machine: $$found-> make PYTHON=<one of them>"; fi; \
 	      echo "  To get one: Ubuntu 24.04 ships 3.12 (sudo apt install python3-venv); macOS: brew install python@3.13;"; \
