@@ -113,9 +113,9 @@ def report(quick: bool = False) -> tuple[list[str], list[str], list[str]]:
     elif terr:
         problems.append(f"importing torch fails ({terr}).")
     elif kind == "cuda" and sys.platform == "linux":
-        notes.append("torch is the CUDA build (about 2.7 GB of nvidia-* wheels). It runs the notebooks on the CPU; "
-                     "the CPU build is smaller: pip install torch==<version> --index-url "
-                     "https://download.pytorch.org/whl/cpu (README, 'Install').")
+        notes.append("torch is the CUDA build: with its nvidia-* and triton wheels about 3.8 GB more than the CPU "
+                     "build, which runs the notebooks the same. To switch: pip install torch==<version> "
+                     "--index-url https://download.pytorch.org/whl/cpu (README, 'Install').")
 
     ipw, jlw, wne = version("ipywidgets"), version("jupyterlab-widgets"), version("widgetsnbextension")
     jl, nb = version("jupyterlab"), version("notebook")
