@@ -280,7 +280,13 @@ class FixPanel:
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
         # The picture rides along as image/png: a front end with a widget manager shows the live panel,
         # and a saved notebook read without a kernel (GitHub, nbviewer, a static site) still shows a figure.
-        bundle = self.box._repr_mimebundle_(**kwargs)
+        make = getattr(self.box, "_repr_mimebundle_", None)
+        if make is not None:
+            bundle = make(**kwargs)
+        else:  # ipywidgets 7 (Colab's) shows a widget through _ipython_display_; this is the bundle it sends
+            bundle = {"text/plain": repr(self.box),
+                      "application/vnd.jupyter.widget-view+json": {
+                          "version_major": 2, "version_minor": 0, "model_id": self.box._model_id}}
         if isinstance(bundle, tuple):  # (data, metadata)
             bundle = bundle[0]
         bundle = dict(bundle or {})

@@ -95,7 +95,7 @@ def test_environment_yml_and_lock_name_the_same_packages():
     env = _names(line.strip().lstrip("- ").strip() for line in env_lines)
     assert lock, "requirements.lock pins nothing"
     assert env == lock
-    assert any(line.strip() == "- python=3.11" for line in env_lines)
+    assert any(line.strip() == "- python>=3.11,<3.14" for line in env_lines)
     assert any(line.strip() == "- -e ." for line in env_lines)
 
 
