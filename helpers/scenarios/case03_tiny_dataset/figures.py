@@ -49,6 +49,7 @@ def plot_accuracy(ax, history: History, title: str = "", *, without_eval: bool =
         y = np.asarray(history[f"{split}_accuracy"])
         below, above = wilson_errors(y, n, level=LEVEL)
         ax.fill_between(history.epochs, y - below, y + above, color=COLORS[split], alpha=0.2, lw=0)
+    ax.fill_between([], [], [], color="0.6", alpha=0.4, lw=0, label="bands: 90 % Wilson interval (90 images)")
     if without_eval:
         ax.plot(history.epochs, history["val_trainmode_accuracy"], ":", color="tab:red", lw=1.5,
                 label="validation without model.eval()")
