@@ -208,3 +208,39 @@ def test_the_related_task_shares_no_glyph_and_no_image_with_the_task():
         case.TransferConfig(pretrain_images=100)
     with pytest.raises(ValueError, match="head"):
         case.TransferConfig(head="lstm")
+
+
+def test_the_notebooks_printers_read_the_committed_reference(capsys):
+    """The named printers the notebook calls (no claim keys where students read) print the reference's numbers."""
+    from helpers import reference
+
+    claims = reference.claims("03_tiny_dataset")
+    per_seed = case.reference_runs()
+    for show in (case.show_posted_vs_no_dropout, case.show_widened, case.show_shuffled, case.show_stalled,
+                 case.show_no_eval, case.show_fix_gains, case.show_weight_decay, case.show_sizes):
+        show()
+    case.show_reference_run(0.0)
+    for show in (case.show_learning_curve, case.show_fixes, case.show_early_stopping):
+        show(per_seed)
+    out = capsys.readouterr().out
+    for key in ("no_dropout_peak_train_accuracy", "shuffled_train_accuracy", "best_fix_val_gain",
+                "learning_curve_total_gain", "stalled_lstm_saturation"):
+        assert str(claims[key]) in out, key
+    assert "4,278,339 parameters" in out and "116,803 parameters" in out  # the post's network and our miniature
+    assert "each seed also redraws the data" in out and "the post gives no number" in out
+
+
+def test_the_error_bars_are_90_percent_wilson_intervals():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.stats import wilson_errors
+
+    fig, ax = plt.subplots()
+    case.draw_fixes(ax, case.reference_runs())
+    assert "90 % Wilson" in ax.get_xlabel()
+    below, _ = wilson_errors(0.5, case.N_VAL, level=case.figures.LEVEL)
+    assert case.figures.LEVEL == 0.9 and 0.08 < below[0] < 0.09  # 1.645 s.e. of 90 images, not 1
+    plt.close(fig)

@@ -23,7 +23,7 @@ SATURATED = 3.0  # |gate pre-activation| beyond which sigmoid/tanh pass < 5 % / 
 EPOCHS = 60  # enough for the post's model to memorise 630 images through Dropout 0.25
 SAMPLE_BUDGET = 630 * EPOCHS  # sample visits of the n = 630 run; larger sets get the same
 WEIGHT_DECAY = 1.0  # AdamW's decoupled decay: lr × 1.0 shrinks every weight by 0.1 % a step
-PATIENCE = 5  # early stopping on val loss, as the post did
+PATIENCE = 5  # early stopping on val loss: our choice (the post used early stopping but gives no patience)
 FIXES = ("smaller model", "augmentation", "weight decay")  # each on its own, on the LSTM-free network
 BEST = "smaller model + weight decay"
 
