@@ -317,9 +317,31 @@ def _numeric_dump(path: Path, mtime_ns: int, name: str, roots: tuple[str, ...] |
 
 def _statements(tree: ast.Module, current: str, root: Path) -> frozenset[str]:
     """Each top-level statement's dump, less the imports of helpers modules (followed, not hashed)."""
-    return frozenset(ast.dump(node) for node in tree.body
+    return frozenset(canonical_dump(node) for node in tree.body
                      if not (isinstance(node, ast.Import | ast.ImportFrom)
                              and _helper_imports(ast.Module(body=[node], type_ignores=[]), current, root)))
+
+
+def canonical_dump(node: Any) -> str:
+    """An AST as text that is the same on Python 3.11, 3.12 and 3.13 for the same code.
+
+    ``ast.dump`` is not: 3.12 adds ``type_params=[]`` to every function and class (and an empty string part to
+    an f-string's nested format spec), and 3.13 leaves empty lists and None fields out. So empty and None fields never count here, and neither do positions or a
+    Constant's ``kind``; a reference trained under one Python then stays current under the others.
+    """
+    if isinstance(node, ast.JoinedStr):  # 3.12 parses f"{x:{fmt}}"'s spec with an extra empty string part
+        parts = [v for v in node.values if not (isinstance(v, ast.Constant) and v.value == "")]
+        return f"JoinedStr(values={canonical_dump(parts)})" if parts else "JoinedStr()"
+    if isinstance(node, ast.AST):
+        fields = []
+        for name, value in ast.iter_fields(node):
+            if value is None or value == [] or (name == "kind" and isinstance(node, ast.Constant)):
+                continue
+            fields.append(f"{name}={canonical_dump(value)}")
+        return f"{type(node).__name__}({', '.join(fields)})"
+    if isinstance(node, list):
+        return "[" + ", ".join(canonical_dump(item) for item in node) + "]"
+    return repr(node)
 
 
 def _bound_names(node: ast.stmt) -> list[str]:

@@ -214,3 +214,20 @@ def test_code_moved_to_another_file_is_the_same_code(tmp_path):
     assert runs.code_digest("helpers.case", roots=("train",), root=split) == digest
     (split / "helpers" / "case" / "runs.py").write_text("RATE = 0.4\n")
     assert runs.code_digest("helpers.case", roots=("train",), root=split) != digest
+
+
+def test_the_code_digest_reads_the_same_code_alike_on_every_supported_python() -> None:
+    """What differs between 3.11, 3.12 and 3.13's ASTs for the same source must not reach the digest."""
+    import ast
+
+    from helpers.runs import canonical_dump
+
+    source = 'def f(x, fmt="3"):\n    return f"{x:{fmt}} units"\n'
+    plain = ast.parse(source).body[0]
+    as_312 = ast.parse(source).body[0]
+    as_312.type_params = []  # 3.12 and 3.13 add this field to every function and class
+    spec = as_312.body[0].value.values[0].format_spec
+    spec.values.append(ast.Constant(value=""))  # 3.12 adds an empty part to a nested format spec
+    assert canonical_dump(plain) == canonical_dump(as_312)
+    other = ast.parse(source.replace("units", "metres")).body[0]
+    assert canonical_dump(plain) != canonical_dump(other)
