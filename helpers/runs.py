@@ -325,9 +325,10 @@ def _statements(tree: ast.Module, current: str, root: Path) -> frozenset[str]:
 def canonical_dump(node: Any) -> str:
     """An AST as text that is the same on Python 3.11, 3.12 and 3.13 for the same code.
 
-    ``ast.dump`` is not: 3.12 adds ``type_params=[]`` to every function and class (and an empty string part to
-    an f-string's nested format spec), and 3.13 leaves empty lists and None fields out. So empty and None fields never count here, and neither do positions or a
-    Constant's ``kind``; a reference trained under one Python then stays current under the others.
+    ``ast.dump`` is not: 3.12 adds ``type_params=[]`` to every function and class (and an empty string part
+    to an f-string's nested format spec), and 3.13 leaves empty lists and None fields out. So empty and None
+    fields never count here, and neither do positions or a Constant's ``kind``; a reference trained under
+    one Python then stays current under the others.
     """
     if isinstance(node, ast.JoinedStr):  # 3.12 parses f"{x:{fmt}}"'s spec with an extra empty string part
         parts = [v for v in node.values if not (isinstance(v, ast.Constant) and v.value == "")]
