@@ -161,6 +161,9 @@ def test_cache_key_changes_with_the_numerics(monkeypatch):
 
     torch_config = case03_tiny_dataset.configs()["LSTM removed"]
     keras_config = case02_batchnorm.configs()["Adam, BatchNorm momentum 0.9"]
+    # From a known setting, whatever this shell runs with (make test-matrix sets these too).
+    monkeypatch.setenv("GAP_CLINIC_THREADS", "2")
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
     keys = torch_config.cache_key(), keras_config.cache_key()
     monkeypatch.setenv("GAP_CLINIC_THREADS", "1")
     monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
