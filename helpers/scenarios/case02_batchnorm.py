@@ -500,8 +500,10 @@ def show_sgd_epochs() -> None:
     rows = []
     for e in range(3):
         rows.append((f"epoch {e + 1}: val loss", _per_seed(SGD, lambda h, e=e: h["val_loss"][e])))
-        rows.append(("         val loss / logged train loss",
-                     _per_seed(SGD, lambda h, e=e: h["val_loss"][e] / h["loss"][e])))
+        # A ratio of two losses at one early epoch is chaotic across CPUs (273 here, 934 on another machine at
+        # epoch 3): its order of magnitude is what holds, so that is what is printed.
+        rows.append(("         val loss / logged train loss, log10",
+                     _per_seed(SGD, lambda h, e=e: np.log10(h["val_loss"][e] / h["loss"][e]))))
         rows.append(("         mode gap (inference / training mode)",
                      _per_seed(SGD, lambda h, e=e: mode_gap(h)[e])))
         rows.append(("         val accuracy", _per_seed(SGD, lambda h, e=e: h["val_accuracy"][e])))
@@ -536,13 +538,16 @@ def show_evidence() -> None:
 
 def show_chance() -> None:
     """The loss before the first step against ln 10, and how close the first epochs stay."""
-    from helpers.stats import binomial_se
+    from helpers.stats import wilson_interval
 
+    low, high = wilson_interval(0.1, 400, level=0.90)
+    best = [float(np.max(h["val_accuracy"][:2])) for h in reference_runs()[POST]]
     _rows([("ln 10", f"{np.log(10):.3f}"),
            ("val loss before the first step", _claim("post_val_loss_at_init")),
            ("epochs 1-3: largest |val loss - ln 10| / ln 10", _claim("post_stale_val_loss_off_ln10")),
            ("epochs 1-2: highest val accuracy", _claim("post_val_accuracy_first_2_epochs")),
-           ("chance accuracy on 400 images", f"0.1 +- {2 * binomial_se(0.1, 400):.2f} (two standard errors)")])
+           ("  the same, seed by seed", ", ".join(f"{b:.4f}" for b in best)),
+           ("chance (0.1) on 400 images, 90 % Wilson interval", f"[{low:.4f}, {high:.4f}]")])
 
 
 def show_traces() -> None:
