@@ -28,6 +28,8 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 # notebook, e.g. its "Open in Colab" badge, wins over both).
 DEFAULT_REPO = os.environ.get("GAP_CLINIC_REPO", "gap-clinic/gap-clinic")
 DEFAULT_BRANCH = os.environ.get("GAP_CLINIC_BRANCH", "main")
+COLAB_BADGE = "colab.research.google.com/assets/colab-badge.svg"
+COLAB_SETUP_TAG = "colab-setup"
 COLAB_LINK = re.compile(r"https://colab\.research\.google\.com/github/[^\s)\"'<>]+?\.ipynb")
 WIDGET_NOTE = ('<div class="gc-widget-note">Interactive panel: it needs a running kernel. '
                "Open the notebook (Run it, above) to use it.</div>")
@@ -105,6 +107,15 @@ def drop_kernel_only(nb: dict) -> None:
     """Outputs a static page cannot show: a widget view becomes its saved picture (or a note), its "VBox(…)"
     text repr goes; the notebook's widget state goes (it would load a widget manager from a CDN)."""
     nb.get("metadata", {}).pop("widgets", None)
+    # The Colab setup cell and the badge (an image fetched from Colab's site) are for a live notebook; a page
+    # has its own "Run it" bar, and must show whole offline.
+    nb["cells"] = [c for c in nb.get("cells", []) if COLAB_SETUP_TAG not in c.get("metadata", {}).get("tags", [])]
+    for cell in nb["cells"]:
+        if cell.get("cell_type") == "markdown":
+            text = "".join(cell.get("source", []))
+            if COLAB_BADGE in text:
+                kept = [line for line in text.split("\n") if COLAB_BADGE not in line]
+                cell["source"] = "\n".join(kept).lstrip("\n")
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []):
             data = out.get("data")
