@@ -74,3 +74,21 @@ def test_editing_the_toy_trainer_makes_its_reference_stale(toy_case):
     with pytest.raises(reference.StaleReference, match=f"python -m helpers.reference {KEY}"):
         harness.check_every_reference_seed_holds_each_claim(KEY)
     importlib.invalidate_caches()
+
+
+def test_retraining_keeps_current_runs_and_trains_only_stale_ones(toy_case):
+    reference.main([KEY])
+    said: list[str] = []
+    reference.make(KEY, log=said.append)  # nothing changed: every run kept, none trained
+    assert said and all(line.endswith("current, kept") for line in said)
+    source = toy_case.read_text()
+    toy_case.write_text(source.replace("LEARNING_RATE = 0.5", "LEARNING_RATE = 0.4"))
+    _forget()
+    said.clear()
+    reference.make(KEY, log=said.append)  # the trainer changed: every run trains again, and is current
+    assert said and not any("kept" in line for line in said)
+    assert reference.main(["--check", KEY]) == 0
+    said.clear()
+    reference.make(KEY, log=said.append, reuse=False)  # --all retrains a current reference too
+    assert not any("kept" in line for line in said)
+    importlib.invalidate_caches()
