@@ -136,3 +136,38 @@ def test_forum_scale_has_the_posts_shape():
     assert s["classes"] == 30 and abs(samples - (6780 + 1484)) < 100
     model = case.build_model(config)
     assert model.input_shape == (None, 3, 100, 100, 1) and model.output_shape == (None, 30)
+
+
+def test_the_model_is_chosen_on_validation_and_the_retrain_is_that_choice():
+    """The notebook's choice: the highest mean validation accuracy over the reference seeds, never the test set."""
+    from dataclasses import asdict
+
+    runs, pool = case.reference_runs(), case.candidates()
+    assert case.WINDOWS not in pool and case.SEPARATE not in pool  # broken measurements are not candidates
+    assert case.choose_on_validation(runs, list(pool))[0][0] == case.BEST
+    six = [name for name, config in pool.items() if config.recordings == 6]
+    assert case.choose_on_validation(runs, six)[0][0] == case.AUGMENTED_LONGER
+    # "one seed alone would pick 24 recordings without augmentation, a close second"
+    alone = [case.choose_on_validation([r], list(pool))[0][0] for r in runs]
+    assert set(alone) == {case.BEST, case.RECORDINGS_LONGER}
+    retrained = case.retrained()[case.RETRAINED]
+    assert isinstance(retrained, case.RetrainConfig)
+    assert asdict(retrained) == asdict(case.longer()[case.BEST])
+    with pytest.raises(ValueError, match="split='window'"):
+        case.RetrainConfig(split="window")
+
+
+def test_the_augmented_window_figure_shows_shifted_relit_copies():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = case.load_data(case.configs()[case.POST])
+    fig = plt.figure()
+    case.draw_augmented(fig, data, draws=3)
+    images = [ax.images[0].get_array() for ax in fig.axes]
+    assert len(images) == 4 * case.WINDOW
+    stored, first = np.asarray(images[0]), np.asarray(images[case.WINDOW])
+    assert stored.shape == first.shape and not np.allclose(stored, first)
+    plt.close(fig)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.runs import LAST, History
-from helpers.scenarios.case05_splits.claims import final, recording_bootstrap, slug_claim
+from helpers.scenarios.case05_splits.claims import final, recording_bootstrap
 from helpers.scenarios.case05_splits.runs import (
     AUGMENTED_LONGER,
     BEST,
@@ -282,128 +282,25 @@ def knobs() -> list:
     ]
 
 
-# --- what the notebook prints (named helpers, so no reference or claim plumbing sits where students read) ---
+def draw_augmented(fig, data: dict[str, np.ndarray], draws: int = 3, seed: int = 0) -> None:
+    """One training window (3 frames) as stored, then as the augmentation the runs use shows it in ``draws``
+    different epochs (``augmented``: a shift of up to ±3 px and a new gain and offset, the same for all 3 frames)."""
+    import tensorflow as tf
 
-CASE_KEY = "05_leaky_and_shuffled_splits"
+    from helpers.scenarios.case05_splits.lab import augmented
 
-
-def reference_runs() -> list[dict[str, History]]:
-    """Every reference run, one {run name: History} per seed (0, 1, 2), as committed (trained once, never here)."""
-    from helpers import reference
-
-    return reference.load(CASE_KEY)
-
-
-def _claims() -> dict:
-    from helpers import reference
-
-    return reference.claims(CASE_KEY)
-
-
-def run_data(name: str, scale: str = "mini") -> dict[str, np.ndarray]:
-    """The data of the reference run called ``name`` (seed 0): windows, labels, recording and frame ids."""
-    from helpers.scenarios.case05_splits.lab import load_data
-
-    return load_data(configs(scale)[name])
-
-
-def _per_seed(values: list[float]) -> str:
-    return ", ".join(f"{v:+.3f}" for v in values)
-
-
-def signed_val_minus_test(reference_runs: list[dict[str, History]], name: str) -> list[float]:
-    """Validation minus new-recording accuracy (last LAST epochs) of run ``name``, one per seed: positive means
-    validation promised more than new recordings gave."""
-    return [final(r[name], "val_accuracy") - final(r[name], "test_accuracy") for r in reference_runs]
-
-
-def show_story(reference_runs: list[dict[str, History]]) -> None:
-    """The three stories' numbers (mean [min, max] over seeds), validation − test with its sign per seed."""
-    c = _claims()
-    for label, claim in [("split by recording: train (re-scored)", "post_train_accuracy"),
-                         ("split by recording: validation", "post_val_accuracy"),
-                         ("split by recording: train − validation", "post_train_minus_val"),
-                         ("random window split: train − validation", "windows_train_minus_val"),
-                         ("random window split: validation − new recordings", "windows_val_minus_test"),
-                         (f"separate shuffles ({reference_runs[0][SEPARATE].n_epochs} epochs): train (re-scored)",
-                          "separate_train_accuracy"),
-                         ("separate shuffles: validation (chance 0.10)", "separate_val_accuracy")]:
-        print(f"{label:52s} {c[claim]}")
-    print(f"split by recording: validation − new recordings, seeds 0, 1, 2: "
-          f"{_per_seed(signed_val_minus_test(reference_runs, POST))} (epochs: {reference_runs[0][POST].n_epochs})")
-
-
-def show_grid(reference_runs: list[dict[str, History]]) -> None:
-    """The 30-epoch grid: each change against the post on the same seed, and what the per-seed pairs say."""
-    from helpers.scenarios.case05_splits.runs import fixes, regularisers
-
-    c = _claims()
-    print(f"the post, new-recording accuracy: {c['post_test_accuracy']}")
-    print("change against the post, same seed (mean [min, max] over seeds):")
-    for name, mean, low, high in grid_table(reference_runs, [*regularisers(), *fixes()]):
-        print(f"  {name:40s} {mean:+.2f} [{low:+.2f}, {high:+.2f}]")
-    for name in ("dropout on the frames only", MOST):
-        changes = [final(r[name], "test_accuracy") - final(r[POST], "test_accuracy") for r in reference_runs]
-        print(f"paired change, seeds 0, 1, 2, {name}: {_per_seed(changes)}")
-    print(f"training accuracy (re-scored): the post {c['post_train_accuracy']}, "
-          f"one LSTM unit {c['lstm_1_unit_train_accuracy']}")
-    print(f"  augmentation {c['augmentation_shift_lighting_train_accuracy']}, "
-          f"smaller CNN {c['smaller_per_frame_cnn_train_accuracy']}")
-
-
-def show_lstm_input_weights(scale: str = "mini") -> None:
-    """The weights of the LSTM's input kernel (per-frame flatten × 4 gates × units) against the whole network, at
-    this scale and at the post's sizes (the models are built, nothing trains)."""
-    from helpers.scenarios.case05_splits.lab import build_model
-
-    for label, s in ((f"this notebook ({scale})", scale), ("the post's sizes", "forum")):
-        model = build_model(configs(s)[POST])
-        flatten = next(layer for layer in model.layers if "Flatten" in repr(getattr(layer, "layer", layer)))
-        lstm = next(layer for layer in model.layers if "LSTM" in type(layer).__name__)
-        width = int(np.prod(flatten.output.shape[2:]))
-        kernel = width * lstm.kernel.shape[1] if hasattr(lstm, "kernel") else int(lstm.cell.kernel.shape[0]
-                                                                                  * lstm.cell.kernel.shape[1])
-        print(f"{label:22s} flatten per frame {width:5,} numbers -> LSTM input kernel {kernel:7,} weights "
-              f"= {kernel / model.count_params():.0%} of {model.count_params():,}")
-
-
-def show_recordings() -> None:
-    """More recordings, 30 epochs: the numbers under the recordings figure."""
-    c = _claims()
-    for label, claim in [("new recordings, 24 per class", "most_recordings_test_accuracy"),
-                         ("gain over the post, 12 per class (same windows)", "12_recordings_per_class_test_change"),
-                         ("gain over the post, 24 per class", "24_recordings_per_class_test_change"),
-                         ("24 per class: train (re-scored)", "most_recordings_train_accuracy"),
-                         ("24 per class: train − validation", "most_recordings_train_minus_val")]:
-        print(f"{label:50s} {c[claim]}")
-
-
-def show_longer(reference_runs: list[dict[str, History]]) -> None:
-    """Every run given 60 epochs, against the post at 60; the highest mean on new recordings, which was picked on
-    those same new recordings, with its validation − test signed."""
-    from helpers.scenarios.case05_splits.runs import longer
-
-    c = _claims()
-    print(f"the post, 60 epochs instead of 30: change in new-recording accuracy {c['post_longer_test_change']}")
-    print("change against the post at 60 epochs, same seed:")
-    for name in list(longer())[1:]:
-        slug = slug_claim(name)
-        print(f"  {name:50s} {c[f'{slug}_test_change']}   training {c[f'{slug}_train_accuracy']}")
-    print(f"largest gain of the four regularisers, per seed: {c['regulariser_longer_largest_test_gain']}")
-    print(f"{BEST}: new recordings {c['best_test_accuracy']}, minus 24 recordings alone "
-          f"{c['best_minus_recordings_alone']}")
-    for name in (POST_LONGER, BEST):
-        print(f"validation − new recordings, seeds 0, 1, 2, {name}: "
-              f"{_per_seed(signed_val_minus_test(reference_runs, name))}")
-
-
-def show_source() -> None:
-    """The transfer run's source task: how well each seed's source network learnt it (trained if not cached)."""
-    from helpers.runs import run
-    from helpers.scenarios.case05_splits.lab import SourceConfig
-    from helpers.scenarios.case05_splits.runs import SOURCE_CLASSES
-
-    source = [run(SourceConfig(seed=s)) for s in (0, 1, 2)]
-    print("source-task training accuracy (logged), last epoch, seeds 0-2:",
-          ", ".join(f"{h['accuracy'][-1]:.2f}" for h in source),
-          f"(chance 1/{SOURCE_CLASSES} = {1 / SOURCE_CLASSES:.2f})")
+    tf.random.set_seed(seed)  # the same pictures on every execution
+    x, y = data["x_train"][:1], data["y_train"][:1]
+    batch = next(iter(augmented(np.repeat(x, draws, axis=0), np.repeat(y, draws), seed, 1)))[0].numpy()
+    rows = [x[0], *batch]
+    axes = np.atleast_2d(fig.subplots(len(rows), WINDOW))
+    for r, (row, window) in enumerate(zip(axes, rows, strict=True)):
+        for k, ax in enumerate(row):
+            ax.imshow(window[k, ..., 0], cmap="gray", vmin=-3, vmax=3)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(f"frame {k + 1}", fontsize=8)
+        row[0].set_ylabel("as stored" if r == 0 else f"epoch {r}", fontsize=8)
+    fig.suptitle(f"one training window as stored, and as augmentation\nshows it in {draws} epochs: shifted, relit",
+                 fontsize=9)

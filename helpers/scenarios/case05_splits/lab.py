@@ -20,6 +20,7 @@ from helpers.scenarios.case05_splits.runs import (
     VAL_FRACTION,
     VAL_RECORDING_SHARE,
     WINDOW,
+    RetrainConfig,  # its own statement: train's imports stay as digested
     SplitsConfig,
 )
 from helpers.splits import stratified_group_split
@@ -211,5 +212,30 @@ def train(config: SplitsConfig, progress: Progress | None = None) -> History:
                         val_recordings=len(np.unique(d["recording_val"])),
                         test_recordings=len(np.unique(d["recording_test"])),
                         val_sharing_frame=shared["frame"], val_sharing_recording=shared["recording"],
+                        parameters=int(model.count_params()), classes=config.sizes["classes"])
+    return history
+
+
+def train_on_train_val(config: RetrainConfig, progress: Progress | None = None) -> History:
+    """The chosen configuration retrained on its training and validation windows together, for its epochs (no
+    validation is left to stop on), scored each epoch on the same new recordings as the run it was chosen from."""
+    from helpers import keras_lab
+
+    d = load_data(config)
+    x, y = np.concatenate([d["x_train"], d["x_val"]]), np.concatenate([d["y_train"], d["y_val"]])
+    keras_lab.set_seeds(config.seed)
+    model = build_model(config)
+    rescored = np.random.default_rng(config.seed).permutation(len(y))[:TRAIN_EVAL]
+    scores = keras_lab.InferenceScores({"train_eval": (x[rescored], y[rescored]), "test": (d["x_test"], d["y_test"])},
+                                       progress)
+    if config.augment:
+        history = keras_lab.fit(model, augmented(x, y, config.seed, config.epochs), epochs=config.epochs,
+                                callbacks=[scores])
+    else:
+        history = keras_lab.fit(model, (x, y), epochs=config.epochs, batch_size=BATCH, callbacks=[scores])
+    history.arrays.update(test_predicted=scores.predicted["test"].astype("int16"),
+                          test_label=d["y_test"].astype("int16"), test_recording=d["recording_test"].astype("int32"))
+    history.info.update(n_train=len(y), n_test=len(d["y_test"]), test_recordings=len(np.unique(d["recording_test"])),
+                        train_recordings=len(np.unique(np.concatenate([d["recording_train"], d["recording_val"]]))),
                         parameters=int(model.count_params()), classes=config.sizes["classes"])
     return history

@@ -1,0 +1,178 @@
+"""Case 05, what the notebook prints: named helpers, so no reference or claim plumbing sits where students read."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from helpers.runs import History
+from helpers.scenarios.case05_splits.claims import final, slug_claim
+from helpers.scenarios.case05_splits.figures import grid_table
+from helpers.scenarios.case05_splits.runs import BEST, MOST, POST, POST_LONGER, SEPARATE, configs
+
+CASE_KEY = "05_leaky_and_shuffled_splits"
+
+
+def reference_runs() -> list[dict[str, History]]:
+    """Every reference run, one {run name: History} per seed (0, 1, 2), as committed (trained once, never here)."""
+    from helpers import reference
+
+    return reference.load(CASE_KEY)
+
+
+def _claims() -> dict:
+    from helpers import reference
+
+    return reference.claims(CASE_KEY)
+
+
+def run_data(name: str, scale: str = "mini") -> dict[str, np.ndarray]:
+    """The data of the reference run called ``name`` (seed 0): windows, labels, recording and frame ids."""
+    from helpers.scenarios.case05_splits.lab import load_data
+
+    return load_data(configs(scale)[name])
+
+
+def _per_seed(values: list[float]) -> str:
+    return ", ".join(f"{v:+.3f}" for v in values)
+
+
+def signed_val_minus_test(reference_runs: list[dict[str, History]], name: str) -> list[float]:
+    """Validation minus new-recording accuracy (last LAST epochs) of run ``name``, one per seed: positive means
+    validation promised more than new recordings gave."""
+    return [final(r[name], "val_accuracy") - final(r[name], "test_accuracy") for r in reference_runs]
+
+
+def show_story(reference_runs: list[dict[str, History]]) -> None:
+    """The three stories' numbers (mean [min, max] over seeds), validation − test with its sign per seed."""
+    c = _claims()
+    for label, claim in [("split by recording: train (re-scored)", "post_train_accuracy"),
+                         ("split by recording: validation", "post_val_accuracy"),
+                         ("split by recording: train − validation", "post_train_minus_val"),
+                         ("random window split: train − validation", "windows_train_minus_val"),
+                         ("random window split: validation − new recordings", "windows_val_minus_test"),
+                         (f"separate shuffles ({reference_runs[0][SEPARATE].n_epochs} epochs): train (re-scored)",
+                          "separate_train_accuracy"),
+                         ("separate shuffles: validation (chance 0.10)", "separate_val_accuracy")]:
+        print(f"{label:52s} {c[claim]}")
+    print(f"split by recording: validation − new recordings, seeds 0, 1, 2: "
+          f"{_per_seed(signed_val_minus_test(reference_runs, POST))} (epochs: {reference_runs[0][POST].n_epochs})")
+
+
+def show_grid(reference_runs: list[dict[str, History]]) -> None:
+    """The 30-epoch grid: each change against the post on the same seed, and what the per-seed pairs say."""
+    from helpers.scenarios.case05_splits.runs import fixes, regularisers
+
+    c = _claims()
+    print(f"the post, new-recording accuracy: {c['post_test_accuracy']}")
+    print("change against the post, same seed (mean [min, max] over seeds):")
+    for name, mean, low, high in grid_table(reference_runs, [*regularisers(), *fixes()]):
+        print(f"  {name:40s} {mean:+.2f} [{low:+.2f}, {high:+.2f}]")
+    for name in ("dropout on the frames only", MOST):
+        changes = [final(r[name], "test_accuracy") - final(r[POST], "test_accuracy") for r in reference_runs]
+        print(f"paired change, seeds 0, 1, 2, {name}: {_per_seed(changes)}")
+    print(f"training accuracy (re-scored): the post {c['post_train_accuracy']}, "
+          f"one LSTM unit {c['lstm_1_unit_train_accuracy']}")
+    print(f"  augmentation {c['augmentation_shift_lighting_train_accuracy']}, "
+          f"smaller CNN {c['smaller_per_frame_cnn_train_accuracy']}")
+
+
+def show_lstm_input_weights(scale: str = "mini") -> None:
+    """The weights of the LSTM's input kernel (per-frame flatten × 4 gates × units) against the whole network, at
+    this scale and at the post's sizes (the models are built, nothing trains)."""
+    from helpers.scenarios.case05_splits.lab import build_model
+
+    for label, s in (("this notebook", scale), ("the post's sizes", "forum")):
+        model = build_model(configs(s)[POST])
+        flatten = next(layer for layer in model.layers if "Flatten" in repr(getattr(layer, "layer", layer)))
+        lstm = next(layer for layer in model.layers if "LSTM" in type(layer).__name__)
+        width, grid = int(np.prod(flatten.output.shape[2:])), "×".join(str(d) for d in flatten.input.shape[2:])
+        kernel = width * lstm.kernel.shape[1] if hasattr(lstm, "kernel") else int(lstm.cell.kernel.shape[0]
+                                                                                  * lstm.cell.kernel.shape[1])
+        print(f"{label:17s} map {grid:>7s} -> flatten {width:5,} numbers -> LSTM input kernel {kernel:7,} weights "
+              f"= {kernel / model.count_params():.0%} of {model.count_params():,}")
+
+
+def show_recordings() -> None:
+    """More recordings, 30 epochs: the numbers under the recordings figure."""
+    c = _claims()
+    for label, claim in [("new recordings, 24 per class", "most_recordings_test_accuracy"),
+                         ("gain over the post, 12 per class (same windows)", "12_recordings_per_class_test_change"),
+                         ("gain over the post, 24 per class", "24_recordings_per_class_test_change"),
+                         ("24 per class: train (re-scored)", "most_recordings_train_accuracy"),
+                         ("24 per class: train − validation", "most_recordings_train_minus_val")]:
+        print(f"{label:50s} {c[claim]}")
+
+
+def show_longer(reference_runs: list[dict[str, History]]) -> None:
+    """Every run given 60 epochs, against the post at 60; the highest mean on new recordings, which was picked on
+    those same new recordings, with its validation − test signed."""
+    from helpers.scenarios.case05_splits.runs import longer
+
+    c = _claims()
+    print(f"the post, 60 epochs instead of 30: change in new-recording accuracy {c['post_longer_test_change']}")
+    print("change against the post at 60 epochs, same seed:")
+    for name in list(longer())[1:]:
+        slug = slug_claim(name)
+        print(f"  {name:50s} {c[f'{slug}_test_change']}   training {c[f'{slug}_train_accuracy']}")
+    print(f"largest gain of the four regularisers, per seed: {c['regulariser_longer_largest_test_gain']}")
+    print(f"{BEST}: new recordings {c['best_test_accuracy']}, minus 24 recordings alone "
+          f"{c['best_minus_recordings_alone']}")
+    for name in (POST_LONGER, BEST):
+        print(f"validation − new recordings, seeds 0, 1, 2, {name}: "
+              f"{_per_seed(signed_val_minus_test(reference_runs, name))}")
+
+
+def show_source() -> None:
+    """The transfer run's source task: how well each seed's source network learnt it (trained if not cached)."""
+    from helpers.runs import run
+    from helpers.scenarios.case05_splits.lab import SourceConfig
+    from helpers.scenarios.case05_splits.runs import SOURCE_CLASSES
+
+    source = [run(SourceConfig(seed=s)) for s in (0, 1, 2)]
+    print("source-task training accuracy (logged), last epoch, seeds 0-2:",
+          ", ".join(f"{h['accuracy'][-1]:.2f}" for h in source),
+          f"(chance 1/{SOURCE_CLASSES} = {1 / SOURCE_CLASSES:.2f})")
+
+
+def _spread(values: list[float], signed: bool = False) -> str:
+    f = "+.3f" if signed else ".3f"
+    return f"{np.mean(values):{f}} [{min(values):{f}}, {max(values):{f}}]"
+
+
+def show_choice(reference_runs: list[dict[str, History]]) -> None:
+    """The choice as a project makes it: the runs ranked on validation (mean of seeds 0, 1, 2), the chosen run's
+    test read once beside its validation, validation − test signed; from every run split by recording, then from
+    the runs on the post's 6 recordings only."""
+    from helpers.scenarios.case05_splits.claims import choose_on_validation
+    from helpers.scenarios.case05_splits.runs import candidates
+
+    pool = candidates()
+    for label, names in (("every run split by recording", list(pool)),
+                         ("runs on the post's 6 recordings", [n for n, c in pool.items() if c.recordings == 6])):
+        ranked = choose_on_validation(reference_runs, names)
+        print(f"{label} ({len(names)} runs), top 3 on validation (mean of 3 seeds):")
+        for name, value in ranked[:3]:
+            print(f"   {value:.3f}  {name}")
+        chosen = ranked[0][0]
+        alone = [choose_on_validation([r], names)[0][0] for r in reference_runs]
+        print(f" each seed alone would choose: {'; '.join(alone)}")
+        val = [final(r[chosen], "val_accuracy") for r in reference_runs]
+        test = [final(r[chosen], "test_accuracy") for r in reference_runs]
+        print(f" chosen: {chosen}\n   validation {_spread(val)}, test (read once) {_spread(test)}")
+        print(f"   validation − test {_spread([v - t for v, t in zip(val, test, strict=True)], signed=True)}, "
+              f"seeds 0, 1, 2: {_per_seed(signed_val_minus_test(reference_runs, chosen))}")
+
+
+def show_retrained(reference_runs: list[dict[str, History]]) -> None:
+    """The chosen run retrained on train + validation (same epochs): new-recording accuracy beside the chosen run's,
+    paired by seed."""
+    from helpers.scenarios.case05_splits.runs import RETRAINED
+
+    chosen = [final(r[BEST], "test_accuracy") for r in reference_runs]
+    again = [final(r[RETRAINED], "test_accuracy") for r in reference_runs]
+    first = reference_runs[0]
+    both = first[RETRAINED].info["train_recordings"]
+    print(f"training: {both - first[BEST].info['val_recordings']} recordings, {first[BEST].info['n_train']} windows "
+          f"(chosen run) -> {both} recordings, {first[RETRAINED].info['n_train']} windows (train + validation)")
+    print(f"new-recording accuracy: chosen run {_spread(chosen)}, retrained {_spread(again)}")
+    print(f"retrained − chosen, seeds 0, 1, 2: {_per_seed([a - c for a, c in zip(again, chosen, strict=True)])}")
