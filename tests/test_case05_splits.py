@@ -171,3 +171,11 @@ def test_the_augmented_window_figure_shows_shifted_relit_copies():
     stored, first = np.asarray(images[0]), np.asarray(images[case.WINDOW])
     assert stored.shape == first.shape and not np.allclose(stored, first)
     plt.close(fig)
+
+
+def test_the_post_cells_data_is_the_reference_runs_data():
+    for split, name in (("recording", case.POST), ("window", case.WINDOWS)):
+        mine, committed = case.post_data(split=split), case.run_data(name)
+        assert all(np.array_equal(mine[k], committed[k]) for k in ("x_train", "y_train", "x_val", "y_val", "x_test"))
+    with pytest.raises(ValueError, match="split='frame'"):
+        case.post_data(split="frame")

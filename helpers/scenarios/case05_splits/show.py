@@ -176,3 +176,13 @@ def show_retrained(reference_runs: list[dict[str, History]]) -> None:
           f"(chosen run) -> {both} recordings, {first[RETRAINED].info['n_train']} windows (train + validation)")
     print(f"new-recording accuracy: chosen run {_spread(chosen)}, retrained {_spread(again)}")
     print(f"retrained − chosen, seeds 0, 1, 2: {_per_seed([a - c for a, c in zip(again, chosen, strict=True)])}")
+
+
+def post_data(split: str = "recording", seed: int = 0) -> dict[str, np.ndarray]:
+    """The post's windows (6 recordings per class) split as ``split`` says: "recording" (whole recordings to one
+    side, a third of each class's in validation) or "window" (a random 80/20 of windows); new-recording test
+    windows beside them. The same data as the reference run of that split and seed."""
+    from helpers.scenarios.case05_splits.lab import load_data
+    from helpers.scenarios.case05_splits.runs import SplitsConfig
+
+    return load_data(SplitsConfig(seed=seed, split=split))
