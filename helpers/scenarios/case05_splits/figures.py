@@ -101,7 +101,7 @@ def draw_story(fig, reference_runs: list[dict[str, History]]) -> None:
         train = np.mean([final(h, "train_eval_accuracy") for h in runs])
         text = {SEPARATE: f"train {train:.2f}, val {val:.2f}:\nvalidation at chance (0.10)",
                 WINDOWS: f"val − test = {val - test:+.2f}:\nvalidation re-tests\nknown recordings",
-                POST: f"train − val = {train - val:+.2f}\n|val − test| = {abs(val - test):.2f}"}[name]
+                POST: f"train − val = {train - val:+.2f}\nval − test = {val - test:+.2f}"}[name]
         ax.annotate(text, xy=(last, val), xytext=(last * 0.45, 0.62 if name != SEPARATE else 0.45), fontsize=8,
                     arrowprops={"arrowstyle": "->", "color": "0.3"},
                     bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
