@@ -179,3 +179,70 @@ def test_the_post_cells_data_is_the_reference_runs_data():
         assert all(np.array_equal(mine[k], committed[k]) for k in ("x_train", "y_train", "x_val", "y_val", "x_test"))
     with pytest.raises(ValueError, match="split='frame'"):
         case.post_data(split="frame")
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt, plt.figure()
+
+
+def test_the_post_cells_figure_draws_the_reference_of_the_students_split():
+    """After the exercise's edit to "window" the live run lands on the window split's committed seeds, under a
+    title naming that split; the split travels with post_data's data."""
+    runs = case.reference_runs()
+    for split, name, words in (("recording", case.POST, "split by recording"),
+                               ("window", case.WINDOWS, "random 80/20 of windows")):
+        data = case.post_data(split=split)
+        assert data["split"] == split
+        live = {"accuracy": [0.5] * 20, "val_accuracy": [0.4] * 20}
+        plt, fig = _figure()
+        case.draw_post_beside_reference(fig, live, runs, split=data["split"])
+        ax = fig.axes[0]
+        assert words in ax.get_title()
+        band = next(line for line in ax.get_lines() if line.get_label().startswith(case.LABELS["val"]))
+        expected = np.mean([r[name]["val_accuracy"] for r in runs], axis=0)
+        assert np.allclose(band.get_ydata(), expected)
+        plt.close(fig)
+    with pytest.raises(ValueError, match="split='frame'"):
+        case.draw_post_beside_reference(_figure()[1], live, runs, split="frame")
+
+
+def test_the_grid_figure_shows_one_quantity_and_the_longer_figure_its_own_baseline():
+    runs = case.reference_runs()
+    plt, fig = _figure()
+    case.draw_longer(fig, runs)
+    ax = fig.axes[0]
+    assert f"{case.LONGER_EPOCHS} epochs" in ax.get_title()
+    names = [label.get_text() for label in ax.get_yticklabels()]
+    assert names[0] == case.POST_LONGER and case.BEST in names
+    printed = [float(t.get_text()) for t in ax.texts if t.get_text().replace(".", "", 1).isdigit()]
+    dots = [np.mean([case.figures.last_epoch_test(r[name]) for r in runs]) for name in names]
+    assert np.allclose(printed, np.round(dots, 2), atol=0.005)  # the printed means are the dots' means
+    plt.close(fig)
+
+
+def test_more_recordings_count_their_training_windows():
+    """Cell text: 12 per class trains on as many windows as the post, 24 per class on 1.5 times as many."""
+    first = case.reference_runs()[0]
+    post, twelve, most = (first[n].info["n_train"] for n in (case.POST, "12 recordings per class", case.MOST))
+    assert twelve == post and most == 1.5 * post
+
+
+def test_near_copies_are_measured_against_other_recordings():
+    data = case.run_data(case.WINDOWS)
+    nearest, other = case.nearest_training_windows(data), case.nearest_other_recording(data)
+    for (i, j, d), (_, k, e) in zip(nearest, other, strict=True):
+        assert data["recording_train"][k] != data["recording_val"][i]
+        assert data["recording_train"][j] == data["recording_val"][i]  # the strip's neighbours: same recording
+        assert 2 * d < e  # a near-copy is far closer than the closest other recording
+
+
+def test_run_seeds_takes_the_posts_knobs_by_name():
+    with pytest.raises(ValueError, match=r"stride=5 .*1, 2, 3"):
+        case.run_seeds(stride=5)
+    with pytest.raises(TypeError):
+        case.run_seeds(frames_only=True)

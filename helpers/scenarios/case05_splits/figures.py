@@ -38,6 +38,9 @@ def plot_accuracy(ax, history: History, title: str = "") -> None:
     from helpers.curves import draw_chance, plot_curves
 
     plot_curves(history, ax, "accuracy", splits=("val", "test"), title=title)
+    for line in ax.get_lines():  # the suite's "test (independent)": this notebook's one name for it
+        if line.get_label().startswith("test"):
+            line.set_label(LABELS["test"])
     draw_chance(ax, 1 / int(history.info.get("classes", 10)))
     ax.legend(fontsize=7, loc="upper left")
 
@@ -50,14 +53,24 @@ def plot_seed_band(ax, runs: list[History], split: str, label: str | None = None
     ax.fill_between(x, curves.min(axis=0), curves.max(axis=0), color=COLORS[split], alpha=0.2, linewidth=0)
 
 
-def draw_post_beside_reference(fig, live: dict[str, list[float]], reference_runs: list[dict[str, History]]) -> None:
-    """The live run of the post's cells (dots) over the post's reference seeds (mean line, min–max band)."""
-    from helpers.curves import draw_chance
+# The reference run drawn beside the post cells' live run, and its title, for each value of the marked line.
+POST_REFERENCE = {"recording": (POST, "the post's network, split by recording: training climbs, validation stays poor"),
+                  "window": (WINDOWS, "the post's network, random 80/20 of windows: validation follows training")}
 
+
+def draw_post_beside_reference(fig, live: dict[str, list[float]], reference_runs: list[dict[str, History]],
+                               split: str = "recording") -> None:
+    """The live run of the post's cells (dots) over the reference seeds of the same ``split`` (mean line, min–max
+    band), under a title naming that split (``split``: post_data's, "recording" or "window")."""
+    from helpers.curves import draw_chance
+    from helpers.validate import check_choice
+
+    check_choice("split", split, tuple(POST_REFERENCE))
+    name, title = POST_REFERENCE[split]
     ax = fig.subplots()
-    runs = [r[POST] for r in reference_runs]
-    for split in ("train_eval", "val"):
-        plot_seed_band(ax, runs, split)
+    runs = [r[name] for r in reference_runs]
+    for part in ("train_eval", "val"):
+        plot_seed_band(ax, runs, part)
     epochs = np.arange(1, len(live["val_accuracy"]) + 1)
     ax.plot(epochs, live["accuracy"], "o--", ms=3, color=COLORS["train_eval"], label="your run: train (as logged)")
     ax.plot(epochs, live["val_accuracy"], "o", ms=4, color=COLORS["val"], label="your run: validation")
@@ -67,11 +80,10 @@ def draw_post_beside_reference(fig, live: dict[str, list[float]], reference_runs
     last = runs[0].n_epochs
     ax.annotate("", xy=(last + 0.6, train), xytext=(last + 0.6, val),
                 arrowprops={"arrowstyle": "<->", "color": "0.3"})
-    ax.annotate(f"train − val over the last {LAST} epochs:\n{train - val:.2f} (mean of {len(runs)} seeds)",
+    ax.annotate(f"train − val over the last {LAST} epochs:\n{train - val:+.2f} (mean of {len(runs)} seeds)",
                 xy=(last + 0.6, (train + val) / 2), xytext=(last * 0.62, 0.2), fontsize=8, ha="center",
                 arrowprops={"arrowstyle": "->", "color": "0.3"}, bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
-    ax.set(xlabel="epoch", ylabel="accuracy", ylim=(-0.02, 1.02),
-           title="the post's network, split by recording: training climbs, validation stays poor")
+    ax.set(xlabel="epoch", ylabel="accuracy", ylim=(-0.02, 1.02), title=title)
     ax.set_xlim(0, last + 1.5)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7.5, loc="upper left")
@@ -110,6 +122,11 @@ def draw_story(fig, reference_runs: list[dict[str, History]]) -> None:
     fig.suptitle(f"mean of {len(reference_runs)} seeds, seeds' min–max shaded", fontsize=9)
 
 
+def last_epoch_test(history: History) -> float:
+    """New-recording accuracy at the last epoch, from the predictions the recording bootstrap resamples."""
+    return float(np.mean(history.arrays["test_predicted"] == history.arrays["test_label"]))
+
+
 def grid_table(reference_runs: list[dict[str, History]], names: list[str]) -> list[tuple[str, float, float, float]]:
     """(run, mean, min, max) over seeds of each run's change in new-recording accuracy against the post's."""
     rows = []
@@ -144,18 +161,16 @@ def draw_grid(fig, reference_runs: list[dict[str, History]], groups: list | None
     names = [n for _, ns, _ in groups for n in ns]
     colors = {n: color for _, ns, color in groups for n in ns}
     ax = fig.subplots()
-    base = [final(r[baseline], "test_accuracy") for r in reference_runs]
-    ax.axvspan(min(base), max(base), color="0.85", zorder=0,
-               label=f"{baseline}: its seeds' min–max (last {LAST} epochs)")
+    base = [last_epoch_test(r[baseline]) for r in reference_runs]
+    ax.axvspan(min(base), max(base), color="0.85", zorder=0, label=f"{baseline}: its seeds' min–max")
     for row, name in enumerate(names):
         for k, r in enumerate(reference_runs):
             h = r[name]
             low, high = recording_bootstrap(h)
             y = row + (k - 1) * 0.2
             ax.plot([low, high], [y, y], color="0.6", lw=0.9)
-            last = float(np.mean(h.arrays["test_predicted"] == h.arrays["test_label"]))  # what the bar resamples
-            ax.plot(last, y, "o", ms=3.5, color=colors[name])
-        mean = np.mean([final(r[name], "test_accuracy") for r in reference_runs])
+            ax.plot(last_epoch_test(h), y, "o", ms=3.5, color=colors[name])
+        mean = np.mean([last_epoch_test(r[name]) for r in reference_runs])
         ax.plot([mean, mean], [row - 0.42, row + 0.42], color=colors[name], lw=2)
         ax.text(1.01, row, f"{mean:.2f}", transform=ax.get_yaxis_transform(), va="center", fontsize=7)
     ax.text(1.01, -0.9, "mean", transform=ax.get_yaxis_transform(), va="center", fontsize=7)
@@ -170,13 +185,18 @@ def draw_grid(fig, reference_runs: list[dict[str, History]], groups: list | None
         start += len(ns)
     ax.axvline(0.1, color="0.5", ls="--", lw=1)
     ax.text(0.105, len(names) - 0.6, "chance", fontsize=7, color="0.4")
-    ax.set(xlim=(0, 1), xlabel="new-recording test accuracy; dots: each seed's last epoch, bars: its 90 % bootstrap "
-           f"over the 40 test recordings; vertical ticks and numbers: mean of seeds over the last {LAST} epochs",
-           title=title)
+    ax.set(xlim=(0, 1), xlabel="new-recording test accuracy at the last epoch; dots: seeds, bars: their 90 % "
+           "bootstrap over the 40 test recordings; vertical ticks and numbers: mean of the seeds' dots", title=title)
     ax.title.set_fontsize(9)
     ax.xaxis.label.set_fontsize(8)
     ax.legend(fontsize=7, loc="upper left")
     ax.grid(alpha=0.3, axis="x")
+
+
+def draw_longer(fig, reference_runs: list[dict[str, History]]) -> None:
+    """The 60-epoch comparison (longer_groups()): each run against the post given as many epochs."""
+    draw_grid(fig, reference_runs, longer_groups(), baseline=POST_LONGER,
+              title=f"every run {LONGER_EPOCHS} epochs: regularisers, augmentation and more recordings")
 
 
 def draw_recordings(fig, reference_runs: list[dict[str, History]]) -> None:
@@ -187,11 +207,8 @@ def draw_recordings(fig, reference_runs: list[dict[str, History]]) -> None:
     for split, marker in (("train_eval", "s"), ("test", "o")):
         means = []
         for n, name in runs.items():
-            if split == "test":  # the last epoch, the quantity its bootstrap bar resamples
-                values = [float(np.mean(r[name].arrays["test_predicted"] == r[name].arrays["test_label"]))
-                          for r in reference_runs]
-            else:
-                values = [final(r[name], f"{split}_accuracy") for r in reference_runs]
+            values = [last_epoch_test(r[name]) if split == "test" else r[name][f"{split}_accuracy"][-1]
+                      for r in reference_runs]  # both at the last epoch, the one the bootstrap bars resample
             means.append(np.mean(values))
             for k, (r, v) in enumerate(zip(reference_runs, values, strict=True)):
                 x = n * (1 + (k - 1) * 0.04)
@@ -199,8 +216,8 @@ def draw_recordings(fig, reference_runs: list[dict[str, History]]) -> None:
                     low, high = recording_bootstrap(r[name])
                     ax.plot([x, x], [low, high], color="0.6", lw=1)
                 ax.plot(x, v, marker, ms=4, color=COLORS[split], alpha=0.8)
-        when = "last epoch; bars: 90 % bootstrap over recordings" if split == "test" else f"last {LAST} epochs"
-        ax.plot(list(runs), means, "-", color=COLORS[split], label=f"{LABELS[split]}, mean of seeds ({when})")
+        bars = "; bars: 90 % bootstrap over recordings" if split == "test" else ""
+        ax.plot(list(runs), means, "-", color=COLORS[split], label=f"{LABELS[split]}, last epoch, mean of seeds{bars}")
     ax.axhline(0.1, color="0.5", ls="--", lw=1)
     ax.set_xscale("log", base=2)
     ax.set_xticks(list(runs), [f"{n}\n({n - max(1, round(n / 3))} in training)" for n in runs])
@@ -221,6 +238,18 @@ def nearest_training_windows(data: dict[str, np.ndarray], n: int = 3) -> list[tu
     nearest, distance = pairwise_distances_argmin_min(val, train)
     rms = distance / np.sqrt(train.shape[1])  # Euclidean distance over sqrt(pixels) is the RMS pixel difference
     return [(i, int(j), float(d)) for i, (j, d) in enumerate(zip(nearest, rms, strict=True))]
+
+
+def nearest_other_recording(data: dict[str, np.ndarray], n: int = 3) -> list[tuple[int, int, float]]:
+    """(val index, nearest training index, RMS pixel distance) for the first ``n`` val windows, the search kept to
+    training windows of other recordings: the scale against which a near-copy's distance reads."""
+    train = data["x_train"].reshape(len(data["x_train"]), -1)
+    out = []
+    for i in range(min(n, len(data["x_val"]))):
+        other = np.flatnonzero(data["recording_train"] != data["recording_val"][i])
+        rms = np.sqrt(np.mean((train[other] - data["x_val"][i].reshape(1, -1)) ** 2, axis=1))
+        out.append((i, int(other[np.argmin(rms)]), float(rms.min())))
+    return out
 
 
 def draw_strip(fig, data: dict[str, np.ndarray], n: int = 3) -> None:

@@ -6,8 +6,8 @@ import numpy as np
 
 from helpers.runs import History
 from helpers.scenarios.case05_splits.claims import final, slug_claim
-from helpers.scenarios.case05_splits.figures import grid_table
-from helpers.scenarios.case05_splits.runs import BEST, MOST, POST, POST_LONGER, SEPARATE, configs
+from helpers.scenarios.case05_splits.figures import grid_table, nearest_other_recording, nearest_training_windows
+from helpers.scenarios.case05_splits.runs import BEST, MOST, POST, POST_LONGER, SEPARATE, WINDOWS, SplitsConfig, configs
 
 CASE_KEY = "05_leaky_and_shuffled_splits"
 
@@ -56,6 +56,12 @@ def show_story(reference_runs: list[dict[str, History]]) -> None:
         print(f"{label:52s} {c[claim]}")
     print(f"split by recording: validation − new recordings, seeds 0, 1, 2: "
           f"{_per_seed(signed_val_minus_test(reference_runs, POST))} (epochs: {reference_runs[0][POST].n_epochs})")
+    for name, split in ((POST, "split by recording"), (WINDOWS, "random window split")):
+        info, config = reference_runs[0][name].info, configs()[name]
+        everyone = info["classes"] * config.recordings
+        trained_on = everyone - info["val_recordings"] if config.split == "recording" else everyone
+        print(f"{split}: new recordings {_spread([final(r[name], 'test_accuracy') for r in reference_runs])}; "
+              f"trains on {info['n_train']} windows from {trained_on} of the {everyone} recordings")
 
 
 def show_grid(reference_runs: list[dict[str, History]]) -> None:
@@ -63,7 +69,9 @@ def show_grid(reference_runs: list[dict[str, History]]) -> None:
     from helpers.scenarios.case05_splits.runs import fixes, regularisers
 
     c = _claims()
-    print(f"the post, new-recording accuracy: {c['post_test_accuracy']}")
+    print(f"the post, new-recording accuracy: {c['post_test_accuracy']} "
+          f"({reference_runs[0][POST].info['n_test']} windows of {reference_runs[0][POST].info['test_recordings']} "
+          f"new recordings; mean of the last 3 epochs)")
     print("change against the post, same seed (mean [min, max] over seeds):")
     for name, mean, low, high in grid_table(reference_runs, [*regularisers(), *fixes()]):
         print(f"  {name:40s} {mean:+.2f} [{low:+.2f}, {high:+.2f}]")
@@ -92,9 +100,17 @@ def show_lstm_input_weights(scale: str = "mini") -> None:
               f"= {kernel / model.count_params():.0%} of {model.count_params():,}")
 
 
-def show_recordings() -> None:
-    """More recordings, 30 epochs: the numbers under the recordings figure."""
+def show_recordings(reference_runs: list[dict[str, History]]) -> None:
+    """More recordings, 30 epochs: the numbers under the recordings figure, and each run's training windows."""
+    from helpers.scenarios.case05_splits.runs import fixes
+
     c = _claims()
+    for name in (POST, "12 recordings per class", MOST):
+        info = reference_runs[0][name].info
+        config = {**configs(), **fixes()}[name]
+        trained_on = info["classes"] * config.recordings - info["val_recordings"]
+        print(f"{name:40s} trains on {info['n_train']} windows from {trained_on} recordings "
+              f"(validation: {info['val_recordings']} recordings)")
     for label, claim in [("new recordings, 24 per class", "most_recordings_test_accuracy"),
                          ("gain over the post, 12 per class (same windows)", "12_recordings_per_class_test_change"),
                          ("gain over the post, 24 per class", "24_recordings_per_class_test_change"),
@@ -148,7 +164,8 @@ def show_choice(reference_runs: list[dict[str, History]]) -> None:
 
     pool = candidates()
     for label, names in (("every run split by recording", list(pool)),
-                         ("runs on the post's 6 recordings", [n for n, c in pool.items() if c.recordings == 6])):
+                         ("runs on 6 recordings per class, our stand-in for the post",
+                          [n for n, c in pool.items() if c.recordings == 6])):
         ranked = choose_on_validation(reference_runs, names)
         print(f"{label} ({len(names)} runs), top 3 on validation (mean of 3 seeds):")
         for name, value in ranked[:3]:
@@ -158,7 +175,8 @@ def show_choice(reference_runs: list[dict[str, History]]) -> None:
         print(f" each seed alone would choose: {'; '.join(alone)}")
         val = [final(r[chosen], "val_accuracy") for r in reference_runs]
         test = [final(r[chosen], "test_accuracy") for r in reference_runs]
-        print(f" chosen: {chosen}\n   validation {_spread(val)}, test (read once) {_spread(test)}")
+        print(f" chosen: {chosen} (validated on {reference_runs[0][chosen].info['val_recordings']} recordings)\n"
+              f"   validation {_spread(val)}, test (read once) {_spread(test)}")
         print(f"   validation − test {_spread([v - t for v, t in zip(val, test, strict=True)], signed=True)}, "
               f"seeds 0, 1, 2: {_per_seed(signed_val_minus_test(reference_runs, chosen))}")
 
@@ -178,11 +196,29 @@ def show_retrained(reference_runs: list[dict[str, History]]) -> None:
     print(f"retrained − chosen, seeds 0, 1, 2: {_per_seed([a - c for a, c in zip(again, chosen, strict=True)])}")
 
 
-def post_data(split: str = "recording", seed: int = 0) -> dict[str, np.ndarray]:
-    """The post's windows (6 recordings per class) split as ``split`` says: "recording" (whole recordings to one
-    side, a third of each class's in validation) or "window" (a random 80/20 of windows); new-recording test
-    windows beside them. The same data as the reference run of that split and seed."""
+def post_data(split: str = "recording", seed: int = 0) -> dict:
+    """The post's windows (6 recordings per class, our stand-in for the post's unknown count) split as ``split``
+    says: "recording" (whole recordings to one side, a third of each class's in validation) or "window" (a random
+    80/20 of windows); new-recording test windows beside them. The same data as the reference run of that split
+    and seed; ``data["split"]`` records the split, so the figure draws that split's reference beside it."""
     from helpers.scenarios.case05_splits.lab import load_data
-    from helpers.scenarios.case05_splits.runs import SplitsConfig
 
-    return load_data(SplitsConfig(seed=seed, split=split))
+    return {**load_data(SplitsConfig(seed=seed, split=split)), "split": split}
+
+
+def show_nearest(data: dict[str, np.ndarray], n: int = 3) -> None:
+    """For the strip's validation windows: RMS distance to the nearest training window (the figure's), and to the
+    nearest training window of another recording, for scale."""
+    nearest, other = nearest_training_windows(data, n), nearest_other_recording(data, n)
+    for (i, j, d), (_, _, e) in zip(nearest, other, strict=True):
+        same = "same" if data["recording_val"][i] == data["recording_train"][j] else "another"
+        print(f"val #{i}: nearest training window {d:.2f} sd ({same} recording); "
+              f"nearest from another recording {e:.2f} sd")
+
+
+def run_seeds(**knobs) -> list[History]:
+    """Train the post's network with ``knobs`` changed (SplitsConfig's fields, e.g. augment=True, epochs=60) on
+    seeds 0, 1 and 2; one History per seed (cached runs load at once; new ones take minutes per seed)."""
+    from helpers.runs import run_seeds as seeds
+
+    return seeds(SplitsConfig(**knobs))
