@@ -155,7 +155,7 @@ def reference_configs(scale: str = "mini") -> dict[str, GeneratorConfig]:
 
 
 # What the notebook's words claim, one band each; every reference seed (data/reference) and every
-# retrain on a student's machine must land inside (tests/bands.py).
+# retrain on a student's machine must land inside (tests/test_contract.py).
 BANDS: dict[str, tuple[float, float]] = {
     # The post's symptom: training (logged) ends above validation (logged) on every seed; new signers below both.
     "post_train_minus_logged_val": (0.05, 0.45),
@@ -522,8 +522,6 @@ def new_signer_recording(path: str | Path, config: GeneratorConfig) -> int:
 # --- measurements -------------------------------------------------------------------
 
 
-
-
 def recording_accuracy(history: History, side: str) -> tuple[float, float, int]:
     """Accuracy of the final weights on ``side`` ("val" or "test"), its standard error counted in recordings, and
     how many recordings: frames of one recording are near-duplicates, so 300 frames of 10 recordings are not 300
@@ -657,13 +655,6 @@ def seed_table(reference_runs: list[dict[str, History]], names: tuple[str, ...])
                  for side, metric in SIDES.items() if metric in reference_runs[0][name]]
         lines.append(f"{name}:\n    " + "\n    ".join(cells))
     return "\n".join(lines)
-
-
-def out_of_band(measured: dict[str, float]) -> dict[str, tuple[float, tuple[float, float]]]:
-    """Each measured number outside its band, with the band (only the numbers given are checked)."""
-    from helpers.scenarios import outside_bands
-
-    return outside_bands(measured, {k: BANDS[k] for k in measured})
 
 
 # --- pictures --------------------------------------------------------------------------

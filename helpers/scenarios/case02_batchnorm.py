@@ -424,13 +424,6 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
     }
 
 
-def out_of_band(measured: dict[str, float]) -> dict[str, tuple[float, tuple[float, float]]]:
-    """Each measured number outside its band, with the band."""
-    from helpers.scenarios import outside_bands
-
-    return outside_bands(measured, BANDS)
-
-
 def early_stopping(val_loss: np.ndarray, patience: int) -> tuple[int | None, int]:
     """What ``keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)``
     does to a run with these validation losses: (the 1-based epoch it stops after, or None if it runs to the

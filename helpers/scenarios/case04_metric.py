@@ -124,7 +124,7 @@ def configs(scale: str = "mini") -> dict[str, MetricCaseConfig]:
 
 
 # What the notebook's words claim, one band each; every reference seed (data/reference) and every
-# retrain on a student's machine must land inside (tests/bands.py).
+# retrain on a student's machine must land inside (tests/test_contract.py).
 BANDS: dict[str, tuple[float, float]] = {
     # (a) keras.metrics.Accuracy() (exact equality) prints pairs the bound forbids, and creeps up as outputs saturate.
     "a_exact_margin_to_floor": (-1.0, -0.05),  # below 1 - L/ln 2 by a clear margin from epoch 2
@@ -458,13 +458,6 @@ CLAIM_TEXT = {
 def describe(claims: dict, names: list[str]) -> str:
     """One line per claim: what it measures, then its mean [min, max] over the reference seeds."""
     return "\n".join(f"{CLAIM_TEXT[name]:68s} {claims[name]}" for name in names)
-
-
-def out_of_band(measured: dict[str, float]) -> dict[str, tuple[float, tuple[float, float]]]:
-    """Each measured number outside its band, with the band."""
-    from helpers.scenarios import outside_bands
-
-    return outside_bands(measured, BANDS)
 
 
 # --- pictures --------------------------------------------------------------
@@ -828,7 +821,6 @@ class MarkdownTable(str):
 
     def _repr_markdown_(self) -> str:
         return str(self)
-
 
 
 def at_half(train_bad_rates: list[float], good_weight: float, val_bad_rates: list[float]) -> list[str]:

@@ -368,13 +368,6 @@ WHOLE_LOG: dict[str, tuple[str, float, float]] = {
 EVIDENCE = {**PER_EPOCH, **WHOLE_LOG}
 
 
-def evidence_table() -> str:
-    """The vocabulary, one line per quantity (the notebook prints it)."""
-    lines = [f"{name:<14} {what}" for name, (what, _, _) in PER_EPOCH.items()]
-    lines += [f"{name:<14} {what}" for name, (what, _, _) in WHOLE_LOG.items()]
-    return "\n".join(lines)
-
-
 def swing(epochs: np.ndarray, acc: np.ndarray, last_epoch: int) -> float:
     """Largest |v_t − (v_{t−1} + v_{t+1})/2| for validations t in the second half of the run (0 with too few)."""
     if len(acc) < 3:

@@ -109,7 +109,8 @@ def reference_configs(scale: str = "mini") -> dict[str, CurvesConfig]:
 
 
 # What the notebook's words claim, one band each; every reference seed (data/reference) and every
-# retrain on a student's machine must land inside (tests/bands.py). Reference measured 2026-12-06, 1 torch thread.
+# retrain on a student's machine must land inside (tests/test_contract.py). Reference measured 2026-12-06,
+# 1 torch thread.
 BANDS = {
     "healthy_final_val_accuracy": (0.93, 0.99),
     "healthy_final_accuracy_gap": (0.0, 0.06),  # train_eval_accuracy - val_accuracy
@@ -250,13 +251,6 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
         "clean_rise": rise(clean),
         "clean_rise_below_noisy": rise(over) - rise(clean),
     }
-
-
-def out_of_band(measured: dict[str, float]) -> dict[str, tuple[float, tuple[float, float]]]:
-    """Each measured number outside its band, with the band."""
-    from helpers.scenarios import outside_bands
-
-    return outside_bands(measured, BANDS)
 
 
 # --- pictures and the notebook's named helpers ------------------------------------
