@@ -142,17 +142,22 @@ def test_cache_key_ignores_comments_docstrings_figures_bands_and_measurements(tm
     config = case.configs()["Adam, BatchNorm momentum 0.9"]
     before = config.cache_key()
     copy = _copy_helpers(tmp_path, monkeypatch)
-    module = copy / "scenarios" / "case02_batchnorm.py"
-    source = module.read_text()
-    edited = source.replace('"""Train (logged and re-scored), val', '"""A new docstring. Train (logged and re-scored)')
-    edited = edited.replace("def draw_panel(fig, history", "# a new comment\ndef draw_panel(fig, history")
-    edited += "\n\ndef draw_something_new(fig):\n    fig.suptitle('new')\n"
-    edited = edited.replace('"post_final_val_accuracy": (0.9, 1.0)', '"post_final_val_accuracy": (0.8, 1.0)')
-    edited = edited.replace("e3 = 2  # epoch 3, 0-based", "e3 = 3  # a measurement, not a training")
-    assert edited != source
-    module.write_text(edited)
+    package = copy / "scenarios" / "case02_batchnorm"  # a package by job: each edit lands in its own file
+    sources = {path: path.read_text() for path in package.glob("*.py")}
+    edits = [('"""Train (logged and re-scored), val', '"""A new docstring. Train (logged and re-scored)'),
+             ("def draw_panel(fig, history", "# a new comment\ndef draw_panel(fig, history"),
+             ('"post_final_val_accuracy": (0.9, 1.0)', '"post_final_val_accuracy": (0.8, 1.0)'),
+             ("e3 = 2  # epoch 3, 0-based", "e3 = 3  # a measurement, not a training")]
+    for old, new in edits:
+        (path,) = [path for path, source in sources.items() if old in source]
+        path.write_text(path.read_text().replace(old, new))
+    figures = package / "figures.py"
+    figures.write_text(figures.read_text() + "\n\ndef draw_something_new(fig):\n    fig.suptitle('new')\n")
     assert config.cache_key() == before
-    module.write_text(source.replace("ADAM_LR = 1e-3", "ADAM_LR = 2e-3"))
+    for path, source in sources.items():
+        path.write_text(source)
+    runs_file = package / "runs.py"
+    runs_file.write_text(sources[runs_file].replace("ADAM_LR = 1e-3", "ADAM_LR = 2e-3"))
     assert config.cache_key() != before
 
 
