@@ -190,7 +190,7 @@ def test_cache_key_follows_imports_name_by_name(tmp_path, monkeypatch):
     config = case.configs()["Adam, BatchNorm momentum 0.9"]
     before = config.cache_key()
     copy = _copy_helpers(tmp_path, monkeypatch)
-    checks = copy / "doctor" / "checks.py"
+    checks = copy / "doctor" / "checks" / "verdict.py"
     source = checks.read_text()
     new = 'X = "a new message"\n\n\ndef check_gap(ctx: Context)'
     checks.write_text(source.replace("def check_gap(ctx: Context)", new))
