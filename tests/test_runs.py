@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import toy
 
-from helpers import runs
+from helpers import digest, runs
 from helpers.runs import History, entry_path, is_cached, run
 
 
@@ -117,8 +117,8 @@ def test_run_rejects_non_configs():
 def _copy_helpers(tmp_path, monkeypatch):
     import shutil
 
-    shutil.copytree(runs.CODE_ROOT / "helpers", tmp_path / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(runs, "CODE_ROOT", tmp_path)
+    shutil.copytree(digest.CODE_ROOT / "helpers", tmp_path / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(digest, "CODE_ROOT", tmp_path)
     return tmp_path / "helpers"
 
 
@@ -218,17 +218,17 @@ def test_code_moved_to_another_file_is_the_same_code(tmp_path):
     (split / "helpers" / "case" / "lab.py").write_text(
         "import numpy as np\n\nfrom helpers.case.runs import RATE\n\n\ndef train(config):\n    return np.exp(-RATE)\n")
     (split / "helpers" / "case" / "figures.py").write_text("def draw_it(fig):\n    pass\n")
-    digest = runs.code_digest("helpers.case", roots=("train",), root=one)
-    assert runs.code_digest("helpers.case", roots=("train",), root=split) == digest
+    before = digest.code_digest("helpers.case", roots=("train",), root=one)
+    assert digest.code_digest("helpers.case", roots=("train",), root=split) == before
     (split / "helpers" / "case" / "runs.py").write_text("RATE = 0.4\n")
-    assert runs.code_digest("helpers.case", roots=("train",), root=split) != digest
+    assert digest.code_digest("helpers.case", roots=("train",), root=split) != before
 
 
 def test_the_code_digest_reads_the_same_code_alike_on_every_supported_python() -> None:
     """What differs between 3.11, 3.12 and 3.13's ASTs for the same source must not reach the digest."""
     import ast
 
-    from helpers.runs import canonical_dump
+    from helpers.digest import canonical_dump
 
     source = 'def f(x, fmt="3"):\n    return f"{x:{fmt}} units"\n'
     plain = ast.parse(source).body[0]
