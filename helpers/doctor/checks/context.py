@@ -12,87 +12,44 @@ from helpers.doctor.findings import Finding
 from helpers.runs import History
 
 CROSS_ENTROPY_LOSSES = ("binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy")
-
-
-
 # Losses whose minimum is 0, so "how much of its first value is left" means something (UNDERFITTING).
 ZERO_FLOOR_LOSSES = (*CROSS_ENTROPY_LOSSES, "mse", "mae", "huber")
-
-
-
 LOSSES = (*ZERO_FLOOR_LOSSES, "other")
-
-
 
 # --- thresholds and the principle behind each ---------------------------------------------------------------
 # Logs print floats rounded to ~4 decimals (Keras' progress bar) and the bound compares two of them.
 BOUND_TOLERANCE = 2e-3
-
-
-
 # A change counts when it exceeds Z noise standard deviations: one-sided p ≈ 0.001 per test, so a log that
 # faces a dozen tests rarely raises a false alarm from noise alone.
 Z = 3.0
-
-
-
 # Median |x_t − (x_{t−1} + x_{t+1})/2| of white noise with SD σ is 0.6745·√1.5·σ = 0.826σ; the second
 # difference removes a locally linear trend, so this measures the jitter around the curve, not its slope.
 MAD_TO_SIGMA = 0.826
-
-
-
 # Below 0.1 % of its value a change is rounding of the printed number, whatever the measured jitter says
 # (smooth synthetic or heavily averaged curves have a jitter of ~0).
 RESOLUTION = 1e-3
-
-
-
 # A cross-entropy network that has not seen the data yet scores ln K; training loss averaged over epoch 1
 # already lies below. A validation loss ≥ 3× the training loss before training has had time to overfit
 # (first epochs) means validation is scored by something other than the model training sees: stale
 # BatchNorm statistics when it then collapses, another population when it stays. 3× is e^{1.1}: more than
 # any generalisation gap a model can build in its first epochs, where it has memorised nothing yet.
 EARLY_RATIO = 3.0
-
-
-
 STALE_RATIO = EARLY_RATIO  # kept for callers of the old module
-
 SHIFT_RATIO = EARLY_RATIO
-
-
-
 # The collapse of stale statistics happens within a few epochs (moving averages with momentum 0.99 over
 # 50–500 steps an epoch catch up in 1–4 epochs); a slower fall is ordinary learning.
 COLLAPSE_WINDOW = 4
-
-
-
 # Stale statistics are stale from the start; the first epoch's training loss (an average over an epoch of
 # learning) can hide it for an epoch or two, so the high phase must begin in the first 3 epochs.
 STALE_START = 3
-
-
-
 # Below twice the training loss a validation loss is an ordinary gap; from EARLY_RATIO on it is abnormal;
 # in between, a shift must persist (and a stale collapse must come back below it).
 NORMAL_RATIO = 2.0
-
-
-
 # An accuracy difference is material at 2 binomial SEs of a typical validation set (p = 0.8, n = 256:
 # SE = 0.025): smaller gaps and swings are what another seed or split gives. Used when val_size is unknown.
 MATERIAL_ACCURACY = 0.05
-
-
-
 SMALL_VAL_SE = MATERIAL_ACCURACY / 2  # a val set whose binomial SE exceeds this cannot separate fixes
-
 NOISE_FACTOR = Z
-
-
-
 # Underfitting: a model whose training loss still holds half of ln K (what a classifier that learnt nothing
 # scores), or, for a regression loss (floor 0, no untrained level to compare with), half of its own first
 # epoch's value, has not fit its data; a network that fits drives it down many-fold. A cross-entropy is never
@@ -100,53 +57,31 @@ NOISE_FACTOR = Z
 # window) that already holds most of the learning, and ln K is the level that means "learnt nothing"; with
 # no class count, given or guessed, the check stays silent.
 UNDERFIT_SHARE = 0.5
-
-
-
 # A constant prediction repeats the same accuracy exactly. A model that still changes repeats a value on
 # consecutive epochs with some probability q, measured on the log itself outside the run (1/2 with nothing
 # to measure); a run of r equal values is a freeze when q^(r−1) ≤ FROZEN_P = 1/32 (and r ≥ 6, i.e. ≤ 1/32
 # even at q = 1/2) while training accuracy moves.
 FROZEN_REPEATS = 6
-
-
-
 FROZEN_P = 1 / 32
-
-
-
 # An untrained K-class classifier scores cross-entropy ln K; a first-epoch val loss within this share of
 # ln K for an integer K names the class count when none is given.
 LN_K_TOLERANCE = 0.05
-
-
-
 # Plateau overfitting: the gap at the best epoch is what the model generalises with; when it has grown by
 # half of that since (final ≥ 1.5× best), the growth is visible on the plot and is the story of the run.
 WIDEN_SHARE = 0.5
-
-
-
 MODE_GAP_RATIO = 1.5  # train-mode / inference-mode loss on the same data (probes.py)
-
 MODE_GAP_ACCURACY = MATERIAL_ACCURACY
-
 OVERFIT_RISE = RESOLUTION  # kept for callers of the old module; the rise must also beat the noise
 
 VERDICT_ORDER = ("DIVERGED", "METRIC_INCONSISTENT", "STALE_NORM_STATS", "VAL_AT_CHANCE", "NOTHING_LEARNT",
                  "POPULATION_SHIFT", "VAL_NOISY", "OVERFITTING", "UNDERFITTING")
-
 VERDICT_WORDS = {"DIVERGED": "training diverged", "METRIC_INCONSISTENT": "the accuracy metric is not what it "
                  "seems", "STALE_NORM_STATS": "stale BatchNorm statistics", "VAL_AT_CHANCE": "validation at "
                  "chance", "NOTHING_LEARNT": "nothing learnt", "POPULATION_SHIFT": "validation from another "
                  "population", "VAL_NOISY": "noisy validation", "OVERFITTING": "overfitting",
                  "UNDERFITTING": "underfitting"}
-
-
-
 # Metrics where higher is better; everything else (loss, mse, mae ...) is lower-is-better.
 HIGHER_IS_BETTER = ("acc", "auc", "f1", "dice", "iou", "r2", "precision", "recall", "map", "score", "jaccard")
-
 
 
 # --- numbers ------------------------------------------------------------------------------------------------
@@ -167,7 +102,6 @@ def noise_sigma(values: np.ndarray, *, tail: bool = True) -> float:
     return float(np.median(np.abs(residual))) / MAD_TO_SIGMA
 
 
-
 def smooth(values: np.ndarray) -> np.ndarray:
     """Running median over 3 epochs (5 from 15 epochs on): one-epoch spikes do not set a best epoch."""
     x = np.asarray(values, dtype=float)
@@ -178,11 +112,9 @@ def smooth(values: np.ndarray) -> np.ndarray:
     return np.median(np.lib.stride_tricks.sliding_window_view(padded, w), axis=1)
 
 
-
 def _higher_is_better(name: str) -> bool:
     base = name.removeprefix("val_").lower()
     return any(k in base for k in HIGHER_IS_BETTER) and "loss" not in base
-
 
 
 @dataclass

@@ -33,7 +33,6 @@ def _chance_band(chance: float, val_size: int | None) -> float:
     return max(2 * binomial_se(chance, val_size), 1.0 / val_size) if val_size else MATERIAL_ACCURACY
 
 
-
 def _frozen_run(values: np.ndarray) -> tuple[int, int]:
     """(length, start) of the longest run of repeated values (to 1e-6: two different counts over n ≤ 10⁶ rows
     differ by at least 1/n, while float32 rounding of the same count differs by ~1e-7)."""
@@ -49,7 +48,6 @@ def _frozen_run(values: np.ndarray) -> tuple[int, int]:
     return int(ends[k] - starts[k]) + 1, int(starts[k])
 
 
-
 def _inferred_chance(ctx: Context) -> tuple[float | None, str]:
     """Chance from the user, from a frozen val accuracy, or from a first-epoch val loss ≈ ln K."""
     if ctx.chance is not None:
@@ -63,7 +61,6 @@ def _inferred_chance(ctx: Context) -> tuple[float | None, str]:
         if k >= 2 and abs(first - math.log(k)) <= LN_K_TOLERANCE * math.log(k):
             return 1.0 / k, f"guessed: {k} classes, from the first-epoch val loss {first:.3f} ≈ ln {k}"
     return None, ""
-
 
 
 def check_val_at_chance(ctx: Context) -> list[Finding]:
@@ -117,7 +114,6 @@ def check_val_at_chance(ctx: Context) -> list[Finding]:
     return []
 
 
-
 def check_nothing_learnt(ctx: Context) -> list[Finding]:
     """NOTHING_LEARNT: training and validation accuracy both stay at chance: the model cannot fit its data."""
     chance = ctx.chance if ctx.chance is not None else ctx.notes.get("chance")
@@ -145,7 +141,6 @@ def check_nothing_learnt(ctx: Context) -> list[Finding]:
             "learning rate is neither zero nor huge. Then try to overfit a handful of samples.",
         )]
     return []
-
 
 
 def check_val_noise(ctx: Context) -> list[Finding]:
@@ -231,7 +226,6 @@ def check_val_noise(ctx: Context) -> list[Finding]:
     return []
 
 
-
 def _overfit_analysis(ctx: Context) -> dict[str, Any] | None:
     """Best val epoch, rise and widening of the loss gap since then, each measured against the log's noise."""
     got = ctx.pair("loss", "val_loss")
@@ -278,7 +272,6 @@ def _overfit_analysis(ctx: Context) -> dict[str, Any] | None:
             "final_gap": end_gap, "rise_significant": bool(rise_sig),
             "widen_significant": bool(widen_sig), "train_still_falling": bool(still_learning),
             "final_val_loss": float(val[-1]), "final_train_loss": float(train[-1])}
-
 
 
 def check_overfitting(ctx: Context) -> list[Finding]:
@@ -338,7 +331,6 @@ def check_overfitting(ctx: Context) -> list[Finding]:
         "Keep the weights of the best epoch (early stopping / checkpoint); then regularise (weight decay, "
         "dropout, augmentation), shrink the model, or get more data.",
     )]
-
 
 
 def check_underfitting(ctx: Context) -> list[Finding]:

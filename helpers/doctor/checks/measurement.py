@@ -49,7 +49,6 @@ def check_diverged(ctx: Context) -> list[Finding]:
     )]
 
 
-
 def check_metric_consistency(ctx: Context) -> list[Finding]:
     """METRIC_INCONSISTENT: an accuracy below ``helpers.stats.accuracy_floor`` at the same epoch.
 
@@ -102,7 +101,6 @@ def check_metric_consistency(ctx: Context) -> list[Finding]:
     return findings
 
 
-
 def _ratio(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     got = ctx.pair("loss", "val_loss")
     if got is None or not len(got[0]):
@@ -113,7 +111,6 @@ def _ratio(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = val / np.maximum(train, 1e-12)
     return epochs, train, val, ratio
-
 
 
 def check_stale_norm_stats(ctx: Context) -> list[Finding]:
@@ -176,7 +173,6 @@ def check_stale_norm_stats(ctx: Context) -> list[Finding]:
                 )]
         i += 1
     return []
-
 
 
 def check_population_shift(ctx: Context) -> list[Finding]:

@@ -50,7 +50,6 @@ def _gap_metric(ctx: Context) -> tuple[str, np.ndarray, np.ndarray, np.ndarray] 
     return None
 
 
-
 def check_gap(ctx: Context) -> list[Finding]:
     """GAP (summary): how big the train–val gap is, at the end and at the best epoch, its trend, the verdict.
 
@@ -149,7 +148,6 @@ def check_gap(ctx: Context) -> list[Finding]:
     )]
 
 
-
 def ordered_codes(findings: list[Finding]) -> list[str]:
     """The warn/error codes (and UNDERFITTING) in verdict order, the first being the verdict.
 
@@ -175,12 +173,10 @@ def ordered_codes(findings: list[Finding]) -> list[str]:
     return order
 
 
-
 def verdict(findings: list[Finding]) -> str | None:
     """The code the GAP line's verdict names (see ordered_codes), or None when nothing stands."""
     order = ordered_codes(findings)
     return order[0] if order else None
-
 
 
 @dataclass(frozen=True)
@@ -189,7 +185,6 @@ class Check:
 
     name: str
     run: Callable[[Context], list[Finding]]
-
 
 
 CHECKS: tuple[Check, ...] = (
@@ -204,7 +199,6 @@ CHECKS: tuple[Check, ...] = (
     Check("UNDERFITTING", check_underfitting),
     Check("GAP", check_gap),
 )
-
 
 
 def diagnose_history(

@@ -11,35 +11,20 @@ import numpy as np
 from helpers.runs import History
 
 FORMATS = ("keras_csv", "keras_json", "lightning", "hf", "tensorboard", "keras_console")
-
-
-
 # Accuracy-like names, most specific last; the first present in both splits becomes "accuracy".
 ACCURACY_NAMES = ("accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy")
-
-
-
 ALIASES = {"acc": "accuracy", "val_acc": "val_accuracy"}  # kept for callers of the old module
-
 SEPARATORS = (",", ";", "\t", "|")
-
 TRAIN_PREFIXES = ("train_", "training_", "trn_")
-
 AGGREGATES = {"", "epoch", "average", "avg", "mean", "total", "step", "end"}
-
 VAL_PREFIXES = ("val_", "valid_", "validation_", "eval_", "dev_")
-
-
-
 # HF log_history keys that are bookkeeping, not curves.
 HF_SKIP = ("runtime", "samples_per_second", "steps_per_second", "epoch", "step", "flos", "grad_norm",
            "learning_rate", "num_input_tokens_seen")
 
 
-
 class LogError(ValueError):
     """A log file the doctor cannot read; the message names the problem in one line."""
-
 
 
 # --- names ------------------------------------------------------------------------------------------------
@@ -73,7 +58,6 @@ def _split_name(name: str) -> tuple[str, str, str]:
     return split, n, granularity
 
 
-
 def canonical_names(names: Sequence[str]) -> dict[str, str]:
     """Map Keras-style names to canonical ones: the accuracy both splits share becomes ``accuracy``.
 
@@ -91,7 +75,6 @@ def canonical_names(names: Sequence[str]) -> dict[str, str]:
     return out
 
 
-
 def _percent_to_fraction(metrics: dict[str, np.ndarray], info: dict[str, Any]) -> None:
     """Accuracies logged in percent (max above 1, at most 100) become fractions, so chance and noise apply."""
     for name in ("accuracy", "val_accuracy"):
@@ -104,7 +87,6 @@ def _percent_to_fraction(metrics: dict[str, np.ndarray], info: dict[str, Any]) -
             info.setdefault("percent_accuracy", []).append(name)
 
 
-
 def keras_name(name: str) -> str | None:
     """A logged name in Keras' spelling (``val_`` prefix), or None for a test-set column.
 
@@ -114,7 +96,6 @@ def keras_name(name: str) -> str | None:
     if split == "test":
         return None
     return ("val_" if split == "val" else "") + base
-
 
 
 def _history(metrics: Mapping[str, Any], epochs: Sequence[int] | None = None,
@@ -153,7 +134,6 @@ def _history(metrics: Mapping[str, Any], epochs: Sequence[int] | None = None,
     _percent_to_fraction(columns, info)
     return History(metrics={k: v.tolist() for k, v in columns.items()}, info=info,
                    epoch_numbers=list(epochs) if epochs is not None else None)
-
 
 
 def _rows_with_curves(written: Mapping[str, np.ndarray]) -> np.ndarray | None:

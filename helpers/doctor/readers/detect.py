@@ -27,12 +27,10 @@ def _read_bytes(path: Path) -> bytes:
     return data
 
 
-
 def _is_event_file(path: Path, data: bytes | None = None) -> bool:
     if path.is_dir():
         return any(path.glob("**/*tfevents*"))
     return "tfevents" in path.name or (data is not None and b"brain.Event" in data[:128])
-
 
 
 def _text(path: Path, data: bytes) -> str:
@@ -50,7 +48,6 @@ def _text(path: Path, data: bytes) -> str:
     except UnicodeDecodeError as err:
         raise LogError(f"{path}: not a text CSV or JSON log in UTF-8 (byte 0x{data[err.start]:02x} at offset "
                        f"{err.start}); save it as UTF-8.") from None
-
 
 
 def detect_format(path: str | Path) -> str:
@@ -77,14 +74,12 @@ def detect_format(path: str | Path) -> str:
     return "keras_csv"
 
 
-
 # --- CSV --------------------------------------------------------------------------------------------------
 
 
 def _lines(text: str) -> list[str]:
     # splitlines() ends lines at \r, \n and \r\n alike: "\r\r\n" becomes a line and a blank one, dropped here.
     return [line for line in text.splitlines() if line.strip()]
-
 
 
 def _layout(path: Path, lines: list[str]) -> tuple[str, int]:
@@ -105,14 +100,12 @@ def _layout(path: Path, lines: list[str]) -> tuple[str, int]:
     return best[2], counts.index(best[1])
 
 
-
 def _header(path: Path, text: str) -> list[str]:
     lines = _lines(text)
     if not lines:
         raise LogError(f"{path}: the file is empty.")
     sep, at = _layout(path, lines)
     return [h.strip() for h in next(csv.reader([lines[at]], delimiter=sep))]
-
 
 
 def _table(path: Path, text: str) -> tuple[list[str], list[list[str]], list[int]]:
@@ -134,7 +127,6 @@ def _table(path: Path, text: str) -> tuple[list[str], list[list[str]], list[int]
     return header, body, numbers
 
 
-
 def _numeric_table(path: Path, text: str) -> tuple[list[str], np.ndarray] | None:
     """The common case in one C pass: a header, then rows of numbers only (NaN allowed, no blank cell).
 
@@ -151,7 +143,6 @@ def _numeric_table(path: Path, text: str) -> tuple[list[str], np.ndarray] | None
     except ValueError:
         return None
     return (header, table) if table.shape[1] == len(header) else None
-
 
 
 def _numbers(path: Path, name: str, cells: Sequence[str], lines: Sequence[int]) -> np.ndarray:
@@ -175,14 +166,11 @@ def _numbers(path: Path, name: str, cells: Sequence[str], lines: Sequence[int]) 
         raise
 
 
-
 MISSING = frozenset({"", "na", "n/a", "none", "null"})
-
 
 
 def _missing_as_nan(cell: str) -> str:
     return "nan" if cell.strip().lower() in MISSING else cell
-
 
 
 def _segments(epoch: np.ndarray, *, repeats: bool = False) -> list[slice]:
@@ -197,22 +185,14 @@ def _segments(epoch: np.ndarray, *, repeats: bool = False) -> list[slice]:
     return [slice(a, b) for a, b in zip(starts, [*starts[1:], len(epoch)], strict=True)]
 
 
-
 # --- pasted Keras console output ----------------------------------------------------------------------------
 
 CONSOLE_EPOCH = re.compile(r"Epoch\s+(\d+)\s*/\s*(\d+)")
-
-
-
 # "loss: 0.1229", "val_acc: 0.0168", "accuracy: 9.1e-01", "loss: nan"; a number followed by a letter ("ETA: 0s",
 # "26s") is a time, not a metric.
 CONSOLE_METRIC = re.compile(r"(?<![\w/])([A-Za-z_]\w*)\s*:\s*(nan|[-+]?inf|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
                             r"(?![\w/.])", re.IGNORECASE)
-
-
-
 CONSOLE_SKIP = {"eta", "epoch", "step", "steps", "lr", "learning_rate"}
-
 
 
 def _looks_like_console(text: str) -> bool:

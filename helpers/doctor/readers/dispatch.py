@@ -44,12 +44,10 @@ def as_history(history: Any) -> History:
     return _history({k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in columns.items()}, epochs)
 
 
-
 # --- entry points -----------------------------------------------------------------------------------------
 
 READERS = {"keras_csv": read_keras_csv, "keras_json": read_keras_json, "lightning": read_lightning_csv,
            "hf": read_hf_state, "tensorboard": read_tensorboard, "keras_console": read_keras_console}
-
 
 
 def check_readable(history: History, source: str | Path = "history") -> History:
@@ -69,7 +67,6 @@ def check_readable(history: History, source: str | Path = "history") -> History:
         raise LogError(f"{source}: {best[0]} and {best[1]} have {finite} epoch(s) with numbers in both (NaN or "
                        "infinite elsewhere); the doctor needs at least 2.")
     return history
-
 
 
 def read_runs(path: str | Path, *, format: str = "auto") -> list[History]:
@@ -94,7 +91,6 @@ def read_runs(path: str | Path, *, format: str = "auto") -> list[History]:
     if not good:
         raise errors[-1]
     return good
-
 
 
 def read_log(path: str | Path, *, format: str = "auto", run: int = -1) -> History:

@@ -63,7 +63,6 @@ def read_keras_csv(path: str | Path) -> list[History]:
     return runs
 
 
-
 def read_lightning_csv(path: str | Path) -> list[History]:
     """Every run in a PyTorch Lightning ``metrics.csv``, one row per epoch."""
     path = Path(path)
@@ -133,7 +132,6 @@ def read_lightning_csv(path: str | Path) -> list[History]:
     return runs
 
 
-
 # --- JSON -------------------------------------------------------------------------------------------------
 
 
@@ -146,7 +144,6 @@ def _json(path: Path) -> Any:
         raise LogError(f"{path}: {what} JSON ({err.msg} at line {err.lineno}, column {err.colno}).") from None
 
 
-
 def _floats(path: Path, name: str, values: Any) -> np.ndarray:
     if not isinstance(values, list):
         raise LogError(f"{path}: {name} is {type(values).__name__}, expected a list with one number per epoch.")
@@ -154,7 +151,6 @@ def _floats(path: Path, name: str, values: Any) -> np.ndarray:
         return np.array([math.nan if v is None else v for v in values], dtype=float)
     except (TypeError, ValueError):
         raise LogError(f"{path}: {name} holds values that are not numbers.") from None
-
 
 
 def read_keras_json(path: str | Path) -> list[History]:
@@ -176,7 +172,6 @@ def read_keras_json(path: str | Path) -> list[History]:
     epoch = columns.pop("epoch", None)
     epochs = [int(e) + 1 for e in epoch] if epoch is not None and np.isfinite(epoch).all() else None
     return [_history(columns, epochs, {"format": "keras_json"}, written)]
-
 
 
 def read_hf_state(path: str | Path) -> list[History]:
@@ -206,7 +201,6 @@ def read_hf_state(path: str | Path) -> list[History]:
         raise LogError(f"{path}: log_history has no eval_* entries; the Trainer never evaluated "
                        "(set eval_strategy), so there is no validation curve.")
     return out
-
 
 
 def _hf_run(path: Path, entries: list[Mapping[str, Any]]) -> History | None:

@@ -29,7 +29,6 @@ def _event_accumulator() -> Any:
     return event_accumulator
 
 
-
 def _tb_scalars(acc: Any) -> dict[str, list[tuple[int, float]]]:
     from tensorboard.util import tensor_util
 
@@ -48,9 +47,7 @@ def _tb_scalars(acc: Any) -> dict[str, list[tuple[int, float]]]:
     return out
 
 
-
 TB_SPLITS = ("train", "validation", "val", "eval", "valid")
-
 
 
 def read_tensorboard(path: str | Path) -> list[History]:
@@ -87,7 +84,6 @@ def read_tensorboard(path: str | Path) -> list[History]:
     if not out:
         raise LogError(f"{path}: no scalar curves in the event files.")
     return out
-
 
 
 def _tb_run(path: Path, files: list[tuple[Path, str]], ea: Any) -> History | None:

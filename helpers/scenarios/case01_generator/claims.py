@@ -21,8 +21,6 @@ from helpers.scenarios.case01_generator.runs import (
 # The post's own numbers (as the question states them): folder sizes, image size, classes.
 POSTED = {"n_train": 69600, "n_val": 17400, "n_test": 35, "classes": 29, "image_side": 64, "channels": 1}
 
-
-
 # What the notebook's words claim, one band each; every reference seed (data/reference) and every
 # retrain on a student's machine must land inside (tests/test_contract.py).
 BANDS: dict[str, tuple[float, float]] = {
@@ -86,7 +84,6 @@ BANDS: dict[str, tuple[float, float]] = {
 }
 
 
-
 # --- measurements -------------------------------------------------------------------
 
 
@@ -99,7 +96,6 @@ def recording_accuracy(history: History, side: str) -> tuple[float, float, int]:
     groups = history.arrays[f"{side}_recording"] * 1000 + true  # a recording is (sign, recording number)
     per = np.array([np.mean(predicted[groups == g] == true[groups == g]) for g in np.unique(groups)])
     return float(np.mean(predicted == true)), float(per.std(ddof=1) / np.sqrt(len(per))), len(per)
-
 
 
 def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
@@ -203,7 +199,6 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
     return out
 
 
-
 def span(values) -> str:
     """Mean and seed range, as the notebook prints every number: ``0.52 (0.41 to 0.72)``."""
     from helpers.stats import spread
@@ -212,11 +207,9 @@ def span(values) -> str:
     return f"{got.mean:.2f} ({got.low:.2f} to {got.high:.2f})"
 
 
-
 SIDES = {"training, logged": "accuracy", "validation, logged": "val_accuracy",
          "training files, re-scored": "train_eval_accuracy", "validation files, rescale only": "val_clean_accuracy",
          "new signers (test folder)": "test_accuracy"}
-
 
 
 def seed_table(reference_runs: list[dict[str, History]], names: tuple[str, ...]) -> str:
@@ -229,11 +222,9 @@ def seed_table(reference_runs: list[dict[str, History]], names: tuple[str, ...])
     return "\n".join(lines)
 
 
-
 # --- what the notebook prints (named helpers: a student reads numbers, never claim names) ----------------------
 
 CASE_KEY = "01_broken_validation_generator"
-
 
 
 @functools.lru_cache(maxsize=1)
@@ -244,14 +235,12 @@ def reference_runs() -> tuple[dict[str, History], ...]:
     return tuple(reference.load(CASE_KEY))
 
 
-
 def reference_claims() -> dict:
     """Each measured difference over the reference seeds (a Spread each)."""
     from helpers.stats import spread as seed_spread
 
     per_seed = [measure(runs) for runs in reference_runs()]
     return {k: seed_spread([m[k] for m in per_seed]) for k in per_seed[0]}
-
 
 
 def points(values, signed: bool = True) -> str:
@@ -263,10 +252,8 @@ def points(values, signed: bool = True) -> str:
     return f"{got.mean:{sign}.0f} ({got.low:.0f} to {got.high:.0f})"
 
 
-
 def per_seed(values) -> str:
     return " ".join(f"{100 * v:+.0f}" for v in values)
-
 
 
 def sign_shapes(config: GeneratorConfig | None = None) -> np.ndarray:
@@ -283,11 +270,9 @@ def sign_shapes(config: GeneratorConfig | None = None) -> np.ndarray:
     return shapes / shapes.std(axis=(1, 2), keepdims=True)
 
 
-
 def correlation(a: np.ndarray, b: np.ndarray) -> float:
     a, b = a.ravel() - a.mean(), b.ravel() - b.mean()
     return float(a @ b / np.sqrt((a @ a) * (b @ b)))
-
 
 
 def mirror_correlations(config: GeneratorConfig | None = None) -> np.ndarray:

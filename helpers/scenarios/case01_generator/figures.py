@@ -41,14 +41,12 @@ def plot_accuracy(ax, history: History, title: str = "") -> None:
     ax.legend(fontsize=6.5, loc="upper left")
 
 
-
 SHORT = {"the post": "the post", VALIDATION_FIXED: "the post,\nvalidation fixed",
          "the post without flip": "post, no flip",
          "legacy, every fix": "legacy,\nevery fix",
          "modern, done right": "modern,\ndone right", FLIP_ON_RECORDING: "modern, by rec.,\nflip on",
          FINAL_LEGACY: "legacy,\nretrained on all",
          FINAL: "final: modern,\nretrained on all"}
-
 
 
 def recording_interval(history: History, side: str, level: float = 0.90, draws: int = 2000) -> tuple[float, float]:
@@ -59,7 +57,6 @@ def recording_interval(history: History, side: str, level: float = 0.90, draws: 
     per = np.array([np.mean(predicted[groups == g] == true[groups == g]) for g in np.unique(groups)])
     means = np.random.default_rng(0).choice(per, (draws, len(per))).mean(1)
     return tuple(float(q) for q in np.quantile(means, [(1 - level) / 2, (1 + level) / 2]))
-
 
 
 def draw_honest(fig, reference_runs: list[dict[str, History]],
@@ -96,14 +93,12 @@ def draw_honest(fig, reference_runs: list[dict[str, History]],
     ax.legend(fontsize=7, loc="lower left")
 
 
-
 def confusion(runs: list[History], classes: int) -> np.ndarray:
     """The new-signer confusion matrix of the final weights, summed over runs (rows: true sign, columns: predicted)."""
     from sklearn.metrics import confusion_matrix
 
     return sum(confusion_matrix(h.arrays["test_true"], h.arrays["test_predicted"], labels=range(classes))
                for h in runs)
-
 
 
 def draw_split_map(fig, config: GeneratorConfig | None = None, classes: int = 4) -> None:
@@ -129,7 +124,6 @@ def draw_split_map(fig, config: GeneratorConfig | None = None, classes: int = 4)
     axes[0].set_ylabel("class folder")
 
 
-
 def augmented_copies(config: GeneratorConfig, n: int = 16, index: int = 0) -> tuple[np.ndarray, str]:
     """``n`` passes of one validation file through the config's validation pipeline (legacy), and its name."""
     path = split_files(config.replace(api="legacy"))[1][index]
@@ -144,7 +138,6 @@ def augmented_copies(config: GeneratorConfig, n: int = 16, index: int = 0) -> tu
     return np.stack(copies), path.name
 
 
-
 def draw_augmented_copies(fig, config: GeneratorConfig | None = None, index: int = 0) -> None:
     """A 4×4 grid: what one validation file looked like each time validation read it."""
     copies, name = augmented_copies(config or GeneratorConfig(), 16, index)
@@ -154,7 +147,6 @@ def draw_augmented_copies(fig, config: GeneratorConfig | None = None, index: int
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle(f"{name}: 16 reads through the augmenting generator", fontsize=9)
-
 
 
 def draw_panel(fig, history: History, config: GeneratorConfig) -> None:
@@ -171,17 +163,14 @@ def draw_panel(fig, history: History, config: GeneratorConfig) -> None:
     right.set_title(f"new signers: accuracy {np.trace(m) / m.sum():.2f}", fontsize=9)
 
 
-
 def make_config(api: str, augment_validation: bool, flip: bool, split: str, shear: float,
                 zoom: float) -> GeneratorConfig:
     return GeneratorConfig(api=api, augment_validation=augment_validation, flip=flip, split=split, shear=shear,
                            zoom=zoom)
 
 
-
 # What `make bench` and the browser test do to the panel: flip a cached knob, then ask for one uncached run.
 PANEL_DEMO = {"toggle": ("flip", [False, True]), "uncached": ("zoom", 0.1), "view": ()}
-
 
 
 def knobs() -> list:
@@ -201,7 +190,6 @@ def knobs() -> list:
     ]
 
 
-
 def draw_live_run(fig, logged: dict[str, list[float]], reference_runs: list[dict[str, History]],
                   name: str = "the post") -> None:
     """A run of the post cells, as Keras logged it, over the reference seeds' range of run ``name``'s curves."""
@@ -219,7 +207,6 @@ def draw_live_run(fig, logged: dict[str, list[float]], reference_runs: list[dict
     draw_chance(ax, 1 / 10)
     ax.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.05), title=f"your run against '{name}'")
     ax.legend(fontsize=7, loc="upper left")
-
 
 
 def draw_mirror(fig, config: GeneratorConfig | None = None, sign: str = "I", other: str = "G") -> None:

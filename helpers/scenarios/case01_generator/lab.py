@@ -33,12 +33,10 @@ def file_name(class_name: str, index: int) -> str:
     return f"{class_name}{index + 1}.png"
 
 
-
 def frame_number(path: str | Path) -> int:
     """1-based frame number from a file name such as ``B117.png``."""
     stem = Path(path).stem
     return int(stem[len(stem.rstrip("0123456789")):])
-
 
 
 def recording_of(path: str | Path, frames_per_recording: int) -> int:
@@ -46,10 +44,8 @@ def recording_of(path: str | Path, frames_per_recording: int) -> int:
     return (frame_number(path) - 1) // frames_per_recording
 
 
-
 def dataset_root(config: GeneratorConfig) -> Path:
     return cache_dir() / "images" / f"case01-{config.scale}-seed{config.seed}-v{DATA_VERSION}"
-
 
 
 def write_dataset(config: GeneratorConfig) -> dict[str, Path]:
@@ -74,7 +70,6 @@ def write_dataset(config: GeneratorConfig) -> dict[str, Path]:
     return folders
 
 
-
 def split_files(config: GeneratorConfig) -> tuple[list[Path], list[Path]]:
     """Training and validation files of the training folder, as the config's split assigns them."""
     from helpers import splits
@@ -95,7 +90,6 @@ def split_files(config: GeneratorConfig) -> tuple[list[Path], list[Path]]:
     return [files[i] for i in sorted(train)], [files[i] for i in sorted(val)]
 
 
-
 def split_folders(config: GeneratorConfig) -> dict[str, Path]:
     """``train/`` and ``val/`` folders of links for a random or by-recording split (the fix's folder layout)."""
     root = dataset_root(config) / f"split-{config.split}"
@@ -113,7 +107,6 @@ def split_folders(config: GeneratorConfig) -> dict[str, Path]:
     return {"train": root / "train", "val": root / "val"}
 
 
-
 def load_images(files: list[Path], class_names: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Files as a float array in [0, 1] (N × H × W × 1) and integer labels from their folders."""
     from PIL import Image
@@ -121,7 +114,6 @@ def load_images(files: list[Path], class_names: list[str]) -> tuple[np.ndarray, 
     x = np.stack([np.asarray(Image.open(f), dtype="float32") / 255.0 for f in files])[..., None]
     y = np.array([class_names.index(Path(f).parent.name) for f in files], dtype="int64")
     return x, y
-
 
 
 def load_data(config: GeneratorConfig) -> dict:
@@ -137,7 +129,6 @@ def load_data(config: GeneratorConfig) -> dict:
     return out
 
 
-
 # --- pipelines -------------------------------------------------------------------------
 
 
@@ -148,13 +139,11 @@ def image_data_generator_class():
     return keras_lab.tf.keras.preprocessing.image.ImageDataGenerator
 
 
-
 def augmenting_generator(config: GeneratorConfig, validation_split: float = 0.0):
     """The post's ``train_datagen`` (its ranges from the config)."""
     ImageDataGenerator = image_data_generator_class()
     return ImageDataGenerator(rescale=1.0 / 255, shear_range=config.shear, zoom_range=config.zoom,
                               horizontal_flip=config.flip, validation_split=validation_split)
-
 
 
 def legacy_iterators(config: GeneratorConfig):
@@ -186,7 +175,6 @@ def legacy_iterators(config: GeneratorConfig):
     return train, val
 
 
-
 def augmentation_layers(config: GeneratorConfig) -> list:
     """Keras layers doing what the legacy generator's ranges do (shear converted from degrees)."""
     from helpers.keras_lab import keras
@@ -201,7 +189,6 @@ def augmentation_layers(config: GeneratorConfig) -> list:
     if config.flip:
         layers.append(L.RandomFlip("horizontal", seed=config.seed + 2))
     return layers
-
 
 
 def modern_datasets(config: GeneratorConfig):
@@ -244,7 +231,6 @@ def modern_datasets(config: GeneratorConfig):
     return train.prefetch(tf.data.AUTOTUNE), val.prefetch(tf.data.AUTOTUNE), files
 
 
-
 def build_model(config: GeneratorConfig):
     """The post's CNN; in the modern right way the augmentation layers come first (inactive at inference)."""
     from helpers.keras_lab import keras
@@ -268,17 +254,14 @@ def build_model(config: GeneratorConfig):
     return model
 
 
-
 def recording_ids(files: list[Path], config: GeneratorConfig) -> list[str]:
     """``class/recording`` for each training-folder file: the groups a split must keep whole."""
     return [f"{Path(f).parent.name}/{recording_of(f, config.sizes['frames'])}" for f in files]
 
 
-
 def train(config: GeneratorConfig, progress: Progress | None = None) -> History:
     with quiet():
         return _train(config, progress)
-
 
 
 @contextlib.contextmanager
@@ -294,7 +277,6 @@ def quiet():
             yield
         finally:
             logging.getLogger("tensorflow").setLevel(level)
-
 
 
 def _train(config: GeneratorConfig, progress: Progress | None = None) -> History:
@@ -338,7 +320,6 @@ def _train(config: GeneratorConfig, progress: Progress | None = None) -> History
     history.info.update(n_train=len(files["train"]), n_val=len(files["val"]), n_test=len(test_files), classes=k,
                         parameters=int(model.count_params()))
     return history
-
 
 
 def new_signer_recording(path: str | Path, config: GeneratorConfig) -> int:

@@ -33,12 +33,10 @@ from helpers.scenarios.case01_generator.runs import BATCH, VALIDATION_FIXED, Gen
 FRESH_LOSS = float(np.log(10))  # the loss of an untrained 10-way softmax: where a fresh model starts
 
 
-
 def post_sizes(scale: str = "mini") -> tuple[int, int]:
     """The miniature's image side and number of signs (the post: 64 and 29)."""
     config = configs(scale)["the post"]
     return config.sizes["image"], len(config.class_names)
-
 
 
 def post_folders(scale: str = "mini") -> dict[str, str]:
@@ -51,11 +49,9 @@ def post_folders(scale: str = "mini") -> dict[str, str]:
             "train_recordings": str(fixed["train"]), "val_recordings": str(fixed["val"])}
 
 
-
 def _augments(generator) -> bool:
     g = generator.image_data_generator
     return bool(g.horizontal_flip or g.shear_range or not np.allclose(g.zoom_range, 1.0))
-
 
 
 def which_run(training_generator, validation_generator, validation_steps: int | None,
@@ -87,14 +83,12 @@ def which_run(training_generator, validation_generator, validation_steps: int | 
     return (None if problems else VALIDATION_FIXED), problems
 
 
-
 def show_sizes(training_generator, validation_generator, test_generator) -> None:
     """The post's image counts beside the miniature's (the generators' own counts)."""
     p = POSTED
     print(f"the post: {p['n_train']} training + {p['n_val']} validation = {p['n_train'] + p['n_val']} images, "
           f"{p['n_test']} test; here: {training_generator.samples} + {validation_generator.samples}, "
           f"{test_generator.samples} test")
-
 
 
 def show_your_run(history, model, training_generator, validation_generator, validation_steps: int | None,
@@ -123,7 +117,6 @@ def show_your_run(history, model, training_generator, validation_generator, vali
         print(f"  {what:36s} yours {100 * yours:+4.0f}   reference {points(theirs)}")
 
 
-
 def show_post_over_seeds() -> None:
     """The post over the reference seeds: each accuracy, and the two differences the lesson is about."""
     runs = reference_runs()
@@ -136,7 +129,6 @@ def show_post_over_seeds() -> None:
           f"   {per_seed(c['post_val_minus_test'].values)}")
 
 
-
 def show_reads() -> None:
     """Probe 1: the same final weights, validation read four times through its pipeline, and once as the files are."""
     for seed, runs in enumerate(reference_runs()):
@@ -147,7 +139,6 @@ def show_reads() -> None:
                   f"{h['val_clean_accuracy'][-1]:.3f}")
 
 
-
 def show_subset_files(scale: str = "mini", sign: str = "A") -> None:
     """Probe 2: the files ``subset='validation'`` gave validation for one sign, and their frame numbers."""
     with quiet():
@@ -155,7 +146,6 @@ def show_subset_files(scale: str = "mini", sign: str = "A") -> None:
     names = [Path(p).name for p in val.filepaths if Path(p).parent.name == sign]
     print(len(names), "files:", ", ".join(names))
     print("frame numbers:", sorted(frame_number(f) for f in names))
-
 
 
 def show_split_overlap(scale: str = "mini") -> None:
@@ -170,9 +160,7 @@ def show_split_overlap(scale: str = "mini") -> None:
         print(f"{split:10s}", doctor.report(found) or "no overlap found")
 
 
-
 HONEST = ("the post", VALIDATION_FIXED, "legacy, every fix", "modern, done right")
-
 
 
 def show_honest_gap(names: tuple[str, ...] = HONEST) -> None:
@@ -195,7 +183,6 @@ def show_honest_gap(names: tuple[str, ...] = HONEST) -> None:
         print(f"  {n:27s} {per_seed(gap)}")
 
 
-
 def show_flip(names: tuple[str, ...] = ("the post", "the post without flip")) -> None:
     """The flip's measured effects on new signers (two splits), and each run's three largest confusions."""
     c = reference_claims()
@@ -214,7 +201,6 @@ def show_flip(names: tuple[str, ...] = ("the post", "the post without flip")) ->
             f"{signs[t]} as {signs[p]} {share[t, p]:.2f}" for t, p in top))
 
 
-
 def show_mirror_correlations(config: GeneratorConfig | None = None) -> None:
     """Each sign against its own mirror image, and the sign its mirror image resembles most."""
     config = config or GeneratorConfig()
@@ -229,7 +215,6 @@ def show_mirror_correlations(config: GeneratorConfig | None = None) -> None:
           f"flip(G) {c[g, i]:+.2f}")
 
 
-
 def show_choice() -> None:
     """The ending: the flip and the pipeline chosen on the split by recording, then the final model's new signers."""
     c = reference_claims()
@@ -241,7 +226,6 @@ def show_choice() -> None:
     print("points, mean (lowest to highest seed), then each seed")
     for what, key in rows:
         print(f"  {points(c[key].values):>14s}  {per_seed(c[key].values):>12s}  {what}")
-
 
 
 def show_test_folder_intervals() -> None:

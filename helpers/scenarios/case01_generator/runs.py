@@ -8,33 +8,19 @@ from helpers.runs import RunConfig
 from helpers.validate import check_bool, check_choice
 
 SCALES = ("mini", "forum")
-
 APIS = ("legacy", "modern")
-
 SPLITS = ("sorted", "random", "recording", "none")  # none: every file trains (the final model)
-
 SHEARS = (0.2, 10.0, 20.0)  # degrees: ImageDataGenerator's shear_range is an angle in degrees
-
 ZOOMS = (0.0, 0.1, 0.2, 0.3)
-
 VAL_FRACTION = 0.2
-
 BATCH = 64
-
 PASSES = 4  # validation passes through its own pipeline after training, same weights
-
 DATA_VERSION = 2  # bump when the generated images change
-
 SIGNAL = 1.0  # the hand shape's amplitude
-
 BACKGROUND = 0.5  # each recording's background, relative to the hand
-
 SIGNER = 0.7  # how far each recording's signer deforms the class shape, relative to it
-
 TEST_RECORDINGS = 2  # per class: new signers, new backgrounds
-
 FORUM_CLASSES = [*"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "del", "nothing", "space"]
-
 
 
 @dataclass(frozen=True)
@@ -93,15 +79,10 @@ class GeneratorConfig(RunConfig):
         return FORUM_CLASSES[: self.sizes["classes"]] if self.scale == "forum" else list("ABCDEFGHIJ")
 
 
-
 VALIDATION_FIXED = "the post, validation fixed"
-
 FINAL_LEGACY = "legacy, retrained on every recording"
-
 FLIP_ON_RECORDING = "modern, by recording, flip on"
-
 FINAL = "final: modern, retrained on every recording"
-
 
 
 def configs(scale: str = "mini") -> dict[str, GeneratorConfig]:
@@ -123,11 +104,10 @@ def configs(scale: str = "mini") -> dict[str, GeneratorConfig]:
     }
 
 
-
 MAPPED = "modern, augmentation mapped onto both splits"
 
-RANDOM = "random file split"
 
+RANDOM = "random file split"
 
 
 def configs_with_extras(scale: str = "mini") -> dict[str, GeneratorConfig]:
@@ -141,9 +121,7 @@ def configs_with_extras(scale: str = "mini") -> dict[str, GeneratorConfig]:
     }
 
 
-
 Config = GeneratorConfig
-
 
 
 def reference_configs(scale: str = "mini") -> dict[str, GeneratorConfig]:

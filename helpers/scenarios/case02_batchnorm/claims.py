@@ -84,20 +84,15 @@ BANDS: dict[str, tuple[float, float]] = {
 }
 
 
-
 CHANCE_LEFT = 2.0  # a val loss below this (ln 10 − 0.3) has clearly left chance level
-
-
 
 # The post's own numbers (as the question states them).
 POSTED = {"n_samples": 6400, "batch_size": 128, "steps_per_epoch": 50, "classes": 30, "conv_bn_blocks": 8}
 
 
-
 def init_weight(momentum: float, steps: np.ndarray | float) -> np.ndarray | float:
     """How much the initial (0, 1) statistics still weigh after ``steps`` updates: momentum**steps."""
     return np.power(momentum, steps)
-
 
 
 def first_epoch_below(values: np.ndarray, level: float) -> int:
@@ -106,18 +101,15 @@ def first_epoch_below(values: np.ndarray, level: float) -> int:
     return int(below[0]) + 1 if len(below) else len(values) + 1
 
 
-
 def at_step(history: History, name: str, step: int) -> float:
     """The trace ``name`` at the last sample taken at or before ``step``."""
     steps = history.arrays["step"]
     return float(history.arrays[name][np.flatnonzero(steps <= step)[-1]])
 
 
-
 def mode_gap(r: History) -> np.ndarray:
     """Inference-mode val loss / training-mode val loss, per epoch (1 = no mode gap)."""
     return r["val_loss"] / r["val_trainmode_loss"]
-
 
 
 def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
@@ -191,7 +183,6 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
     }
 
 
-
 def early_stopping(val_loss: np.ndarray, patience: int) -> tuple[int | None, int]:
     """What ``keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)``
     does to a run with these validation losses: (the 1-based epoch it stops after, or None if it runs to the
@@ -208,11 +199,9 @@ def early_stopping(val_loss: np.ndarray, patience: int) -> tuple[int | None, int
     return None, best_epoch + 1
 
 
-
 # --- what the notebook prints: named helpers over the committed reference (mean [lowest-highest] over seeds) ---
 
 KEY = "02_batchnorm_gap_that_closes"
-
 
 
 @functools.lru_cache(maxsize=1)
@@ -224,11 +213,9 @@ def _reference() -> tuple[dict[str, list[History]], dict]:
     return by_run, reference.claims(KEY)  # the registry's module: the package, not the file this sits in
 
 
-
 def reference_runs() -> dict[str, list[History]]:
     """Every run this notebook draws, trained on each reference seed: {run name: [History per seed]}."""
     return _reference()[0]
-
 
 
 def _fmt(values) -> str:
@@ -238,10 +225,8 @@ def _fmt(values) -> str:
     return f"{np.mean(values):.3g} [{np.min(values):.3g}, {np.max(values):.3g}]"
 
 
-
 def _per_seed(run_name: str, f) -> str:
     return _fmt([f(h) for h in reference_runs()[run_name]])
-
 
 
 def _rows(rows: list[tuple[str, str]], header: str = "") -> None:
@@ -250,7 +235,6 @@ def _rows(rows: list[tuple[str, str]], header: str = "") -> None:
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         print(f"  {label:{width}s}  {value}")
-
 
 
 def _claim(name: str, scale: str = "") -> str:

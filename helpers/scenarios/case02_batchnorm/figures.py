@@ -24,7 +24,6 @@ from helpers.validate import check_choice
 RUN_COLORS = {POST: "C0", FIXED: "C1", SGD: "C2", LOW_LR: "C3"}  # one colour per run in every figure
 
 
-
 def plot_losses(ax, history: History, *, honest: bool = True, title: str = "", legend: bool = True) -> None:
     """Train (logged and re-scored), val, and val scored in training mode, on a log scale, with ln 10."""
     from helpers.curves import COLORS, draw_chance, plot_curves
@@ -40,7 +39,6 @@ def plot_losses(ax, history: History, *, honest: bool = True, title: str = "", l
         ax.legend(fontsize=7, loc="lower left")
 
 
-
 def _seed_lines(ax, seeds: list[History], first_label: bool) -> None:
     """Every seed's curves on ``ax``; only the first seed's lines get legend labels."""
     for i, h in enumerate(seeds):
@@ -50,7 +48,6 @@ def _seed_lines(ax, seeds: list[History], first_label: bool) -> None:
         if i:
             for line in ax.get_lines()[before:]:
                 line.set_label("_")
-
 
 
 def draw_post(fig, seeds: list[History]) -> None:
@@ -75,14 +72,12 @@ def draw_post(fig, seeds: list[History]) -> None:
     right.legend(fontsize=7, loc="lower left")
 
 
-
 def _reference_name(optimizer: str, momentum: float) -> str | None:
     """The reference run trained with these settings (Adam at lr 1e-3 or SGD at 0.01), if there is one."""
     for name, config in configs().items():
         if (config.optimizer, config.momentum, config.lr_scale) == (optimizer, momentum, 1.0):
             return name
     return None
-
 
 
 def show_live(history, *, optimizer: str, momentum: float) -> None:
@@ -96,7 +91,6 @@ def show_live(history, *, optimizer: str, momentum: float) -> None:
     title = f"your run: {'Adam' if optimizer == 'adam' else 'SGD (momentum 0.9)'}, BatchNorm momentum {momentum}"
     draw_live(fig, history.history, seeds, title + ("" if seeds else " (no reference run with these settings)"))
     plt.show()
-
 
 
 def draw_live(fig, logged: dict, seeds: list[History], title: str) -> None:
@@ -122,7 +116,6 @@ def draw_live(fig, logged: dict, seeds: list[History], title: str) -> None:
     ax.grid(alpha=0.3)
 
 
-
 def show_trace_figure() -> None:
     """The post's run: the first layer's moving mean and the eighth layer's variances, each seed a line."""
     import matplotlib.pyplot as plt
@@ -130,7 +123,6 @@ def show_trace_figure() -> None:
     fig = plt.figure(figsize=(13, 4.4), layout="constrained")
     draw_traces(fig, reference_runs()[POST], configs()[POST])
     plt.show()
-
 
 
 def show_deep_ratio_figure() -> None:
@@ -143,13 +135,11 @@ def show_deep_ratio_figure() -> None:
     plt.show()
 
 
-
 def draw_traces(fig, seeds: list[History], config: BatchNormCaseConfig) -> None:
     """Left: the first BN layer's moving mean catching up. Right: the deep layer's variances. One line per seed."""
     left, right = fig.subplots(1, 2)
     draw_first_mean(left, seeds, config)
     draw_deep_variance(right, seeds, config)
-
 
 
 def _epoch_lines(ax, history: History, config: BatchNormCaseConfig) -> None:
@@ -159,12 +149,10 @@ def _epoch_lines(ax, history: History, config: BatchNormCaseConfig) -> None:
     ax.grid(alpha=0.3)
 
 
-
 def _span(values: list[float], spec: str) -> str:
     """'low–high' over seeds, or the one value of a single run."""
     low, high = format(min(values), spec), format(max(values), spec)
     return low if low == high else f"{low}–{high}"
-
 
 
 def draw_first_mean(ax, seeds: list[History], config: BatchNormCaseConfig) -> None:
@@ -186,7 +174,6 @@ def draw_first_mean(ax, seeds: list[History], config: BatchNormCaseConfig) -> No
     ax.set_title("first layer: the moving mean catches up as 1 − 0.99^t", fontsize=10)
     _epoch_lines(ax, seeds[0], config)
     ax.legend(fontsize=7, loc="lower right")
-
 
 
 def draw_deep_variance(ax, seeds: list[History], config: BatchNormCaseConfig) -> None:
@@ -212,7 +199,6 @@ def draw_deep_variance(ax, seeds: list[History], config: BatchNormCaseConfig) ->
     ax.legend(fontsize=7, loc="lower right")
 
 
-
 def draw_mode_gap(fig, runs: dict[str, list[History]]) -> None:
     """The mode gap (inference-mode / training-mode val loss) per run and seed: 1 = no mode gap."""
     ax = fig.subplots()
@@ -230,7 +216,6 @@ def draw_mode_gap(fig, runs: dict[str, list[History]]) -> None:
     ax.legend(fontsize=8, loc="upper right")
 
 
-
 def draw_deep_ratio(fig, runs: dict[str, list[History]], config: BatchNormCaseConfig) -> None:
     """Per run and seed: the eighth layer's input variance, inference mode over training mode (1 = caught up)."""
     ax = fig.subplots()
@@ -246,7 +231,6 @@ def draw_deep_ratio(fig, runs: dict[str, list[History]], config: BatchNormCaseCo
     ax.legend(fontsize=8, loc="lower right")
 
 
-
 def draw_panel(fig, history: History, config: BatchNormCaseConfig, honest: bool = True) -> None:
     """FixPanel view: the loss curves and the deep layer's variances."""
     left, right = fig.subplots(1, 2)
@@ -256,19 +240,15 @@ def draw_panel(fig, history: History, config: BatchNormCaseConfig, honest: bool 
     draw_deep_variance(right, [history], config)
 
 
-
 MOMENTA = (0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
-
 
 
 def make_config(momentum: float, optimizer: str, batch_size: int, lr_scale: float = 1.0) -> BatchNormCaseConfig:
     return BatchNormCaseConfig(momentum=momentum, optimizer=optimizer, batch_size=batch_size, lr_scale=lr_scale)
 
 
-
 # What `make bench` and the browser test do to the panel: flip a cached knob, then ask for one uncached run.
 PANEL_DEMO = {"toggle": ("honest", [False, True]), "uncached": ("momentum", 0.95), "view": ("honest",)}
-
 
 
 def knobs() -> list:

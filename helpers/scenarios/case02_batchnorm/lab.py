@@ -26,7 +26,6 @@ def load_data(config: BatchNormCaseConfig) -> dict[str, np.ndarray]:
     return {"x_train": x[:n], "y_train": y[:n], "x_val": x[n:], "y_val": y[n:]}
 
 
-
 def build_model(config: BatchNormCaseConfig):
     """(Conv → ReLU → BN) ×2 → MaxPool, four times; Dense → softmax. Returns (model, first BN layer)."""
     from helpers.keras_lab import keras
@@ -55,7 +54,6 @@ def build_model(config: BatchNormCaseConfig):
     return model, norms
 
 
-
 def training_mode_input(model, norm, x):
     """``norm``'s input on ``x`` as training mode computes it (each BN uses x's own batch statistics).
 
@@ -76,7 +74,6 @@ def training_mode_input(model, norm, x):
         else:
             h = layer(h)
     raise ValueError("norm is not a layer of model.")
-
 
 
 def reestimated_scores(model, norms: list, x_fit: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -102,14 +99,12 @@ def reestimated_scores(model, norms: list, x_fit: np.ndarray, x: np.ndarray, y: 
     return float(loss), float(accuracy)
 
 
-
 def weights_digest(model) -> str:
     """A hash of the trainable weights (not BatchNorm's moving statistics): equal digests, equal weights."""
     import hashlib
 
     blob = b"".join(np.asarray(w.numpy()).tobytes() for w in model.trainable_weights)
     return hashlib.sha256(blob).hexdigest()[:16]
-
 
 
 def train(config: BatchNormCaseConfig, progress: Progress | None = None) -> History:

@@ -31,7 +31,6 @@ def show_sgd_epochs() -> None:
     _rows(rows)
 
 
-
 def show_epoch10() -> None:
     """What is left of the post's gap at epoch 10, in absolute numbers and as ratios."""
     last = -1
@@ -45,7 +44,6 @@ def show_epoch10() -> None:
           f"mean [lowest, highest] over the {len(reference_runs()[POST])} reference seeds")
 
 
-
 def show_evidence() -> None:
     """Epoch 3 of the post's run: the three comparisons that tell the causes apart."""
     _rows([("val loss / logged train loss", _claim("post_epoch3_log10_val_over_train", "log10")),
@@ -57,7 +55,6 @@ def show_evidence() -> None:
            ("any epoch with a mode gap > 10: val / train in inference mode",
             f"x{np.exp(_reference()[1]['post_max_honest_gap_while_mode_gap_10'].high):.2f} at most (either way)")],
           header="the post's run at epoch 3 (last line: any epoch), mean [lowest, highest] over the reference seeds")
-
 
 
 def show_chance() -> None:
@@ -74,7 +71,6 @@ def show_chance() -> None:
            ("chance (0.1) on 400 images, 90 % Wilson interval", f"[{low:.4f}, {high:.4f}]")])
 
 
-
 def show_traces() -> None:
     """The numbers under the trace figure."""
     _rows([("step 250, first layer: moving mean / batch mean", _claim("post_first_mean_caught_up_step250")),
@@ -85,14 +81,12 @@ def show_traces() -> None:
            ("step 250, the same", _claim("post_deep_input_variance_ratio_step250"))])
 
 
-
 def show_growth() -> None:
     """Which side of the mode gap moves while it grows."""
     _rows([("mode gap at its peak / at epoch 1", _claim("post_mode_gap_growth")),
            ("epoch of the peak", _claim("post_mode_gap_peak_epoch")),
            ("val loss, inference mode: highest up to the peak / epoch 1", _claim("post_stale_val_loss_rise")),
            ("val loss, training mode: epoch 1 / the peak epoch", _claim("post_trainmode_val_fall_to_peak"))])
-
 
 
 def show_same_weights() -> None:
@@ -104,7 +98,6 @@ def show_same_weights() -> None:
         print(f"seed {i}: logged train loss identical: {same['loss']}, train accuracy: {same['accuracy']}, "
               f"val loss in training mode: {same['val_trainmode_loss']}; val loss (inference) differs by up to "
               f"{gap:.2f}")
-
 
 
 def show_fixes() -> None:
@@ -121,14 +114,12 @@ def show_fixes() -> None:
            ("Adam lr 1e-4: val loss in training mode, epoch 10", _claim("low_lr_final_trainmode_val_loss"))])
 
 
-
 def show_deep_ratio() -> None:
     """The eighth layer's catch-up at step 250, the post's run against SGD and the lower learning rate."""
     _rows([("step 250, 8th layer input, inference / training variance: post",
             _claim("post_deep_input_variance_ratio_step250")),
            ("the same, SGD minus post", _claim("sgd_minus_post_deep_input_variance_ratio_step250")),
            ("the same, Adam lr 1e-4 minus post", _claim("low_lr_minus_post_deep_input_variance_ratio_step250"))])
-
 
 
 def show_early_stopping(patience: int = 3) -> None:

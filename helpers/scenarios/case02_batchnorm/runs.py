@@ -10,25 +10,15 @@ from helpers.runs import RunConfig
 from helpers.validate import check_choice, check_range
 
 OPTIMIZERS = ("adam", "sgd")
-
 SCALES = ("mini", "forum")
-
 BATCH_SIZES = (16, 32, 64, 128)
-
 TRACE_EVERY = 5  # steps between two samples of the BN traces
-
 PROBE_ROWS = 64  # training images whose batch statistics the traces compare against
-
 DEEP = 7  # the traced deep layer: the eighth (last) BatchNormalization, behind seven others
-
 LR_SCALES = (0.1, 0.3, 1.0)  # learning rate as a multiple of the optimizer's default
-
 NOISE = 0.15  # pixel noise on top of the class texture
-
 ADAM_LR = 1e-3
-
 SGD_LR = 0.01
-
 
 
 @dataclass(frozen=True)
@@ -72,7 +62,6 @@ class BatchNormCaseConfig(RunConfig):
         return int(np.ceil(self.sizes["n_train"] / self.batch_size))
 
 
-
 def configs(scale: str = "mini") -> dict[str, BatchNormCaseConfig]:
     """The runs the notebook tells its story with."""
     check_choice("scale", scale, SCALES)
@@ -85,20 +74,13 @@ def configs(scale: str = "mini") -> dict[str, BatchNormCaseConfig]:
     }
 
 
-
 # Run names say which momentum they mean: BatchNorm's (of its moving averages) or SGD's (of the weights).
 POST = "the post (Adam, BatchNorm momentum 0.99)"
-
-
-
 FIXED = "Adam, BatchNorm momentum 0.9"
-
 SGD = "SGD (momentum 0.9), BatchNorm momentum 0.99"
-
 LOW_LR = "Adam at lr 1e-4, BatchNorm momentum 0.99"
 
 Config = BatchNormCaseConfig
-
 
 
 def reference_configs(scale: str = "mini") -> dict[str, BatchNormCaseConfig]:

@@ -13,9 +13,8 @@ FORUM = {"epoch": [1, 50, 100, 150, 200, 250, 300],
          "val_loss": [4.3194, 2.6478, 2.0422, 1.2202, 1.8764, 1.7627, 0.7271],
          "val_accuracy": [0.0168, 0.0168, 0.0479, 0.3862, 0.1436, 0.2356, 0.6627]}
 
+
 POSTED = {"rows_train": 121620, "rows_val": 30405, "loss": "binary_crossentropy", **FORUM}
-
-
 
 # What the notebook's words claim, one band each; every reference seed (data/reference) and every
 # retrain on a student's machine must land inside (tests/test_contract.py).
@@ -71,13 +70,9 @@ BANDS: dict[str, tuple[float, float]] = {
     "a_final_bad_recall": (0.0, 0.05),
 }
 
-
-
 EXACT, WEIGHTED = "hypothesis (a): Accuracy()", "hypothesis (b): class_weight"
-
 GRID = {("raw", "SGD"): "raw + SGD, shuffled split", ("scaled", "SGD"): "scaled + SGD, shuffled split",
         ("raw", "Adam"): "raw + Adam, shuffled split", ("scaled", "Adam"): "scaled + Adam, shuffled split"}
-
 
 
 def loss_ratio(history: History) -> np.ndarray:
@@ -85,12 +80,10 @@ def loss_ratio(history: History) -> np.ndarray:
     return history["val_loss"] / history["loss"]
 
 
-
 def mean_weight(history: History) -> float:
     """The mean per-row weight of (b)'s training loss: w (1 - b) + b on its training rows."""
     b = history.info["train_bad_rate"]
     return GOOD_WEIGHT * (1 - b) + b
-
 
 
 def fingerprint_loss(history: History) -> float:
@@ -100,11 +93,9 @@ def fingerprint_loss(history: History) -> float:
     return mean_weight(history) * LN2
 
 
-
 def at_bad_rate(history: History, column: str = "val_binary") -> np.ndarray:
     """Epochs whose validation 'accuracy' is exactly the share of bad parts (for binary: every part called bad)."""
     return np.isclose(history[column], history.info["val_bad_rate"], atol=1e-6)
-
 
 
 def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
@@ -171,7 +162,6 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
     }
 
 
-
 # What each claim measures, in the words a student reads beside its spread over the seeds.
 CLAIM_TEXT = {
     "a_epoch1_ratio": "(a) val_loss / loss at epoch 1",
@@ -213,7 +203,6 @@ CLAIM_TEXT = {
     "a_final_balanced_accuracy": "(a)'s model, balanced accuracy (0.5 = chance)",
     "a_final_bad_recall": "(a)'s model, share of bad parts found (recall)",
 }
-
 
 
 def describe(claims: dict, names: list[str]) -> str:

@@ -15,16 +15,9 @@ from helpers.scenarios.case04_metric.runs import GOOD_WEIGHT, METRICS, RIVAL_LR,
 METRIC_LABEL = {"Accuracy()": "keras.metrics.Accuracy()", "'accuracy'": "'accuracy' (→ BinaryAccuracy)",
                 "BinaryAccuracy()": "BinaryAccuracy()",
                 "weighted_metrics=['accuracy']": "weighted_metrics=['accuracy']"}
-
-
-
 # The column each hypothesis prints as `acc`: (a) compiles Accuracy(), (b) the post's own string.
 PRINTED = {EXACT: "Accuracy()", WEIGHTED: "'accuracy'"}
-
-
-
 HYPOTHESIS_COLORS = {EXACT: "tab:red", WEIGHTED: "tab:purple"}
-
 
 
 def fraction(history: History) -> np.ndarray:
@@ -32,13 +25,11 @@ def fraction(history: History) -> np.ndarray:
     return history.epochs / history.n_epochs
 
 
-
 def _seed_band(ax, x: np.ndarray, curves: list[np.ndarray], color: str, label: str) -> None:
     """Mean of the seeds as a line, their min–max as a shaded band."""
     stack = np.vstack(curves)
     ax.fill_between(x, stack.min(0), stack.max(0), color=color, alpha=0.2, lw=0)
     ax.plot(x, stack.mean(0), "-", color=color, lw=1.6, label=f"{label} ({len(curves)} seeds: mean, min–max)")
-
 
 
 def draw_post_vs_hypotheses(fig, seeds: list[dict[str, History]], live: dict[str, list[float]] | None = None,
@@ -81,7 +72,6 @@ def draw_post_vs_hypotheses(fig, seeds: list[dict[str, History]], live: dict[str
     fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=8)
 
 
-
 def draw_metric(fig, seeds: list[History]) -> None:
     """Three readings of 'accuracy' from the same trainings (one line per seed), and the saturated-output share.
 
@@ -113,9 +103,7 @@ def draw_metric(fig, seeds: list[History]) -> None:
     ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
 
 
-
 SPLIT_RUNS = ("scaled + Adam, tail split", "scaled + Adam, shuffled split", "scaled + Adam, time-aware")
-
 
 
 def draw_splits(fig, seeds: list[dict[str, History]]) -> None:
@@ -149,7 +137,6 @@ def draw_splits(fig, seeds: list[dict[str, History]]) -> None:
         ax.legend(fontsize=7.5, loc="lower right")
 
 
-
 def draw_grid(fig, seeds: list[dict[str, History]]) -> None:
     """Scaling and Adam apart: final validation balanced accuracy of the four combinations, each seed a dot."""
     from helpers.curves import draw_chance
@@ -167,7 +154,6 @@ def draw_grid(fig, seeds: list[dict[str, History]]) -> None:
     ax.set_title(f"shuffled split, unweighted, 30 epochs: bar = mean of {len(seeds)} seeds, dot = one seed",
                  fontsize=10)
     ax.grid(alpha=0.3, axis="y")
-
 
 
 def plot_logged(ax, log: dict, epochs: np.ndarray, title: str, mean_weight: float = 1.0) -> None:
@@ -201,7 +187,6 @@ def plot_logged(ax, log: dict, epochs: np.ndarray, title: str, mean_weight: floa
     ax.grid(alpha=0.3)
 
 
-
 def draw_drift(fig, config: MetricCaseConfig | None = None, n_params: int = 2) -> None:
     """Raw values of the parameters the tool change moved most, with the tail split's rows shaded."""
     from helpers.datasets import production_line
@@ -225,7 +210,6 @@ def draw_drift(fig, config: MetricCaseConfig | None = None, n_params: int = 2) -
     axes[0].legend(fontsize=7, loc="best", markerscale=3)
 
 
-
 def draw_panel(fig, history: History, config: MetricCaseConfig, metric: str = "'accuracy'") -> None:
     """FixPanel view: curves as logged, and each epoch's (loss, accuracy) in the feasible plane."""
     from helpers.curves import plot_accuracy_bound
@@ -245,7 +229,6 @@ def draw_panel(fig, history: History, config: MetricCaseConfig, metric: str = "'
     right.set_title("(loss, accuracy) pairs: the red region is impossible (unweighted loss)", fontsize=10)
 
 
-
 def make_config(split: str, scaling: bool, optimizer: str, lr: float, good_weight: float,
                 bad_rate: float) -> MetricCaseConfig:
     """FixPanel's make_config: the rivals' shared run (scaled, SGD 0.01, tail split) with each knob changed alone."""
@@ -253,11 +236,9 @@ def make_config(split: str, scaling: bool, optimizer: str, lr: float, good_weigh
                             bad_rate=round(bad_rate, 3))
 
 
-
 # What `make bench` and the browser test do to the panel: flip a cached knob, then ask for one uncached run.
 PANEL_DEMO = {"toggle": ("metric", ["BinaryAccuracy()", "'accuracy'", "Accuracy()"]),
               "uncached": ("bad_rate", 0.04), "view": ("metric",)}
-
 
 
 def knobs() -> list:
@@ -276,7 +257,6 @@ def knobs() -> list:
                                                                GOOD_WEIGHT)], 1.0),
         Slider("bad_rate", "share of bad parts", 0.01, 0.1, 0.005, 0.025),
     ]
-
 
 
 def draw_fingerprint(fig, seeds: list[dict[str, History]], data: dict | None = None) -> None:

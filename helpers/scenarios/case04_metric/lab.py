@@ -27,14 +27,12 @@ def setpoint_relative(x: np.ndarray, window: int = SETPOINT_WINDOW) -> np.ndarra
     return out
 
 
-
 def split_rows(config: MetricCaseConfig, good: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     from helpers import splits
 
     if config.split == "shuffled":
         return splits.stratified_split(good, VAL_FRACTION, seed=config.seed)
     return splits.tail_split(len(good), VAL_FRACTION)
-
 
 
 def load_data(config: MetricCaseConfig) -> dict[str, np.ndarray]:
@@ -53,7 +51,6 @@ def load_data(config: MetricCaseConfig) -> dict[str, np.ndarray]:
             "time": d["time"]}
 
 
-
 # --- training ---------------------------------------------------------------
 
 
@@ -70,7 +67,6 @@ def bad_part_scores(good: np.ndarray, p_good: np.ndarray) -> dict[str, float]:
         "bad_precision": float(precision_score(bad, pred_bad, zero_division=0.0)),
         "bad_pr_auc": float(average_precision_score(bad, 1 - p_good)) if bad.any() else float("nan"),
     }
-
 
 
 def build_model(config: MetricCaseConfig):
@@ -95,7 +91,6 @@ def build_model(config: MetricCaseConfig):
         steps_per_execution=STEPS_PER_EXECUTION,
     )
     return model
-
 
 
 def train(config: MetricCaseConfig, progress: Progress | None = None) -> History:
@@ -134,14 +129,12 @@ def train(config: MetricCaseConfig, progress: Progress | None = None) -> History
     return History(metrics=metrics, info=info)
 
 
-
 def as_logged(history: History, metric: str = "Accuracy()") -> dict[str, np.ndarray]:
     """The four columns Keras would have printed had ``compile`` been given ``metric`` (any class_weight as run)."""
     check_choice("metric", metric, METRICS)
     kind = METRICS[metric]
     return {"loss": history["loss"], "accuracy": history[kind],
             "val_loss": history["val_loss"], "val_accuracy": history[f"val_{kind}"]}
-
 
 
 def resolve_accuracy_string(y_shape: tuple[int, ...], out_units: int) -> str:

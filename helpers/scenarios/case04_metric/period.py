@@ -20,11 +20,7 @@ PERIOD_RUNS = {
     "b_split": "(b) class_weight, validation_split",
     "b_data": "(b) class_weight, validation_data (unweighted)",
 }
-
-
-
 POST_BAD_RATE = 0.02  # the post's epoch-1 acc 0.0207 and val_acc 0.0168, read as the share of bad parts (a guess)
-
 
 
 def constant_optimum(bad_rate: float, good_weight: float = 1.0, val_bad_rate: float | None = None) -> dict:
@@ -49,7 +45,6 @@ def constant_optimum(bad_rate: float, good_weight: float = 1.0, val_bad_rate: fl
             "acc": acc, "val_acc": val_acc}
 
 
-
 def period() -> dict:
     """The committed output of ``make period``: the post's network in Keras 2.2.4 (data/period/*.json)."""
     import json
@@ -57,7 +52,6 @@ def period() -> dict:
     if not PERIOD_JSON.exists():
         raise FileNotFoundError(f"{PERIOD_JSON} is missing: run `make period` (Python 3.7, Keras 2.2.4).")
     return json.loads(PERIOD_JSON.read_text())
-
 
 
 def period_histories(key: str, data: dict | None = None) -> list[dict]:
@@ -69,12 +63,10 @@ def period_histories(key: str, data: dict | None = None) -> list[dict]:
              "val_bad_rate": s["val_bad_rate"]} for s in seeds.values()]
 
 
-
 def post_setup(scale: str = "mini") -> tuple[MetricCaseConfig, dict[str, np.ndarray]]:
     """The post cell's run (hypothesis (b)'s config) and its data: a time-ordered log, good part = 1, bad = 0."""
     config = configs(scale)[WEIGHTED]
     return config, load_data(config)
-
 
 
 def _span(values: list[float], digits: int = 4) -> str:
@@ -84,7 +76,6 @@ def _span(values: list[float], digits: int = 4) -> str:
     return f"{np.mean(values):.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
 
 
-
 def _keras3_rows(seeds: list[dict[str, History]]) -> dict[str, list[float]]:
     rows = {}
     for label, name, metric in (("Keras 3.15, (a) Accuracy()", EXACT, "Accuracy()"),
@@ -92,7 +83,6 @@ def _keras3_rows(seeds: list[dict[str, History]]) -> dict[str, list[float]]:
         logs = [as_logged(seed[name], metric) for seed in seeds]
         rows[label] = [[float(log[k][-1]) for log in logs] for k in ("loss", "accuracy", "val_loss", "val_accuracy")]
     return rows
-
 
 
 def side_by_side(seeds: list[dict[str, History]], data: dict | None = None):
@@ -127,13 +117,11 @@ def side_by_side(seeds: list[dict[str, History]], data: dict | None = None):
     return MarkdownTable("\n".join(lines))
 
 
-
 class MarkdownTable(str):
     """A markdown table that a notebook renders as a table (and prints as its source)."""
 
     def _repr_markdown_(self) -> str:
         return str(self)
-
 
 
 def at_half(train_bad_rates: list[float], good_weight: float, val_bad_rates: list[float]) -> list[str]:

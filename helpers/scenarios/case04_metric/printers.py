@@ -15,13 +15,11 @@ from helpers.scenarios.case04_metric.runs import GOOD_WEIGHT
 KEY = "04_mislabeled_accuracy_metric"
 
 
-
 def reference_runs() -> list[dict[str, History]]:
     """Every run of ``configs()``, trained once on each reference seed (committed under data/reference)."""
     from helpers import reference
 
     return reference.load(KEY)
-
 
 
 def show_log(log: dict, epochs: tuple[int, ...] = (1, 10, 20, 30)) -> None:
@@ -37,14 +35,12 @@ def show_log(log: dict, epochs: tuple[int, ...] = (1, 10, 20, 30)) -> None:
                   f"val_loss: {log['val_loss'][i]:.4f} - val_{acc}: {log['val_' + acc][i]:.4f}")
 
 
-
 def show_bound() -> None:
     """The post's seven lines against the lowest accuracy an unweighted loss allows."""
     from helpers.stats import accuracy_floor
 
     for e, loss, acc in zip(FORUM["epoch"], FORUM["loss"], FORUM["accuracy"], strict=True):
         print(f"epoch {e:3d}: loss {loss:.4f} allows acc >= {accuracy_floor(loss):.3f}; printed acc {acc:.4f}")
-
 
 
 def show_rivals(seeds: list[dict[str, History]]) -> None:
@@ -57,7 +53,6 @@ def show_rivals(seeds: list[dict[str, History]]) -> None:
             broken = int(np.sum(log["accuracy"] < accuracy_floor(log["loss"])))
             print(f"{name[:14]} seed {k}: val_loss/loss epoch 1 {loss_ratio(h)[0]:5.1f}, epoch 30 "
                   f"{loss_ratio(h)[-1]:5.1f}; acc below the floor at {broken} of {h.n_epochs} epochs")
-
 
 
 def show_fingerprint(seeds: list[dict[str, History]]) -> None:
@@ -73,7 +68,6 @@ def show_fingerprint(seeds: list[dict[str, History]]) -> None:
               f"acc {h['binary'].min():.2f} to {h['binary'].max():.2f}")
 
 
-
 def show_fix(seeds: list[dict[str, History]]) -> None:
     """The fix under (b), measured: the training loss on validation's scale, two ways, beside val_loss (epoch 30)."""
     for k, seed in enumerate(seeds):
@@ -85,7 +79,6 @@ def show_fix(seeds: list[dict[str, History]]) -> None:
               f"val_loss {h['val_loss'][-1]:.3f}; val_loss / loss: as logged {h['val_loss'][-1] / h['loss'][-1]:.1f}, "
               f"on one scale {h['val_loss'][-1] * mean_weight / h['loss'][-1]:.2f} and "
               f"{h['val_loss'][-1] / h['train_eval_loss'][-1]:.2f}")
-
 
 
 def show_imbalance(seeds: list[dict[str, History]]) -> None:

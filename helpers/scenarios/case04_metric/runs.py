@@ -8,19 +8,11 @@ from helpers.runs import RunConfig
 from helpers.validate import check_bool, check_choice, check_range
 
 SPLITS = ("tail", "shuffled", "time-aware")
-
 OPTIMIZERS = ("sgd", "adam")
-
 SCALES = ("mini", "forum")
-
 VAL_FRACTION = 0.2
-
 STEPS_PER_EXECUTION = 25  # same updates, far less Python overhead per batch of 32
-
 SETPOINT_WINDOW = 500  # parts: the trailing median that estimates the current setpoint
-
-
-
 # The three things the `accuracy` column can hold, by what `compile` was given.
 METRICS = {
     "Accuracy()": "exact",  # keras.metrics.Accuracy(): exact equality of probability and label
@@ -28,7 +20,6 @@ METRICS = {
     "BinaryAccuracy()": "binary",
     "weighted_metrics=['accuracy']": "weighted_binary",  # the one metric list class_weight reaches
 }
-
 
 
 @dataclass(frozen=True)
@@ -78,19 +69,11 @@ class MetricCaseConfig(RunConfig):
         return 8000 if self.scale == "mini" else 152025
 
 
-
 BAD_RATE = 0.025  # the miniature's share of bad parts (the config default)
-
-
-
 # Hypothesis (b)'s class weight: 'balanced' weights (scikit-learn's n / (2 n_class)) rescaled so a bad part
 # weighs 1, i.e. w = b / (1 - b): 0.020 for the post's b of about 0.02, 0.026 for our 0.025.
 GOOD_WEIGHT = round(BAD_RATE / (1 - BAD_RATE), 4)
-
-
-
 RIVAL_LR = 0.01  # both rivals on the miniature: 1/190 of the post's updates, so 10x the post's step
-
 
 
 def configs(scale: str = "mini") -> dict[str, MetricCaseConfig]:
@@ -117,9 +100,7 @@ def configs(scale: str = "mini") -> dict[str, MetricCaseConfig]:
     }
 
 
-
 Config = MetricCaseConfig
-
 
 
 def reference_configs(scale: str = "mini") -> dict[str, MetricCaseConfig]:

@@ -27,9 +27,6 @@ PER_EPOCH: dict[str, tuple[str, float, float]] = {
     "val_floor": ("1 − val_loss/ln 2: the same floor for validation", 0.02, 0.0),
     "gap": ("accuracy − val_accuracy at the epoch", 0.02, 0.0),
 }
-
-
-
 WHOLE_LOG: dict[str, tuple[str, float, float]] = {
     "best_epoch": ("the epoch of the lowest validation loss (the lowest single value, or where the doctor puts it: "
                    "the lowest logged value where the curve's running median is lowest)", 0.0, 0.0),
@@ -43,9 +40,7 @@ WHOLE_LOG: dict[str, tuple[str, float, float]] = {
               "neighbouring validations (a trend does not count, a jump does)", 0.02, 0.0),
     "se": ("the binomial error of val_accuracy: sqrt(p(1 − p)/n), p its mean, n the validation rows", 0.005, 0.20),
 }
-
 EVIDENCE = {**PER_EPOCH, **WHOLE_LOG}
-
 
 
 def swing(epochs: np.ndarray, acc: np.ndarray, last_epoch: int) -> float:
@@ -55,7 +50,6 @@ def swing(epochs: np.ndarray, acc: np.ndarray, last_epoch: int) -> float:
     mid = np.abs(acc[1:-1] - (acc[:-2] + acc[2:]) / 2)
     late = epochs[1:-1] > last_epoch / 2
     return float(mid[late].max()) if late.any() else 0.0
-
 
 
 class Log:
@@ -151,7 +145,6 @@ class Log:
         return np.array([e for e, _ in out], dtype=int), np.array([v for _, v in out], dtype=float)
 
 
-
 @dataclass
 class Cited:
     """The evidence of an answer, each number checked against the log: {(name, epoch or None): value}."""
@@ -170,7 +163,6 @@ class Cited:
         return sorted(set.intersection(*sets)) if sets else []
 
 
-
 def _parse_key(key: str, default_epoch: int | None) -> tuple[str, int | None]:
     name, _, at = key.partition("@")
     name = name.strip()
@@ -183,7 +175,6 @@ def _parse_key(key: str, default_epoch: int | None) -> tuple[str, int | None]:
     if epoch is None:
         raise KeyError(f"'{name}' is read at an epoch: add \"epoch\": E to the evidence, or write '{name}@E'.")
     return name, epoch
-
 
 
 def verify(patient_id: str, evidence: dict) -> tuple[Cited, list[str]]:

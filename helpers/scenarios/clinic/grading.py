@@ -19,7 +19,6 @@ def examine(patient_id: str):
     return doctor.diagnose_history(p.log, loss=p.loss, n_classes=p.n_classes, val_size=p.val_size, weighted=p.weighted)
 
 
-
 # --- the answer ---------------------------------------------------------------------------------------------------
 
 
@@ -29,7 +28,6 @@ def _codes(diagnosis) -> set[str]:
     items = {diagnosis} if isinstance(diagnosis, str) else set(diagnosis)
     codes = {str(c).strip().upper() for c in items}
     return {HEALTHY} if codes in (set(), {HEALTHY}) else codes
-
 
 
 def check_answer(patient_id: str, diagnosis=None, evidence: dict | None = None) -> str:

@@ -31,7 +31,6 @@ def _reference(case_key: str, name: str, seed_index: int, metric: str | None = N
     return source
 
 
-
 def _shape(name: str) -> Callable[[], History]:
     def source() -> History:
         from helpers.runs import run
@@ -42,13 +41,11 @@ def _shape(name: str) -> Callable[[], History]:
     return source
 
 
-
 def _forum() -> History:
     from helpers.doctor import read_log
 
     curves = read_log(FORUM_LOG)
     return History(metrics={k: curves[k] for k in LOG_COLUMNS})
-
 
 
 SOURCES: dict[str, Callable[[], History]] = {
@@ -65,17 +62,11 @@ SOURCES: dict[str, Callable[[], History]] = {
     "Q": _reference(C01, "modern, done right", 0),
     "R": _shape("heavy dropout"),
 }
-
 KERAS_LOGS = {"F": "class_weight", "L": "label_smoothing", "O": "validation_freq"}  # write_new_keras_logs
-
 COPIED = {"P": DOCTOR_CORPUS / HF_LOG}  # real logs, copied as they are
-
-
-
 # E and M stay as case 05's first miniature trained them: its rebuild (standardised 10-frame windows) no longer
 # shows "nothing learns" on the separate shuffle, and a patient is a log, not a claim about the case.
 KEPT = ("E", "M")
-
 
 
 def _digits_flat(seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -84,7 +75,6 @@ def _digits_flat(seed: int) -> tuple[np.ndarray, np.ndarray]:
     x, y = digits()
     order = rng(seed).permutation(len(x))
     return x.reshape(len(x), -1)[order], y[order]
-
 
 
 def write_new_keras_logs(folder: Path = CLINIC_LOGS) -> list[Path]:
@@ -139,12 +129,10 @@ def write_new_keras_logs(folder: Path = CLINIC_LOGS) -> list[Path]:
     return list(paths.values())
 
 
-
 def export_log(history: History, path: Path, epochs: np.ndarray | None = None) -> Path:
     """Write the four columns a student's CSVLogger would hold."""
     path.parent.mkdir(parents=True, exist_ok=True)
     return History(metrics={k: history[k] for k in LOG_COLUMNS}).to_csv(path, epochs)
-
 
 
 def write_all(folder: Path = CLINIC_LOGS) -> list[Path]:

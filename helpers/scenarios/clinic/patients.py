@@ -11,11 +11,8 @@ import numpy as np
 from helpers.paths import CLINIC_LOGS
 
 HF_LOG = "hf/haipradana__indobert-indonesia-sarcastic-satire-classification__indobert-binary-5ep-overfit.json"
-
 LOG_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy")
-
 HEALTHY = "HEALTHY"  # the diagnosis "nothing wrong" (set() says the same)
-
 
 
 @dataclass(frozen=True)
@@ -51,11 +48,8 @@ class Patient:
         return self.chance if self.chance is not None else 1.0 / self.n_classes
 
 
-
 E = frozenset
-
 CE, SCE, BCE = "categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy"
-
 PATIENTS: list[Patient] = [
     Patient("A", "val loss went up after a while, is my model broken?", CE, 10, 400, E({"OVERFITTING"}),
             "notebook 00 'overfitting': 150 rows, 20 % wrong labels, a wide MLP", source="notebook 00"),
@@ -167,9 +161,7 @@ PATIENTS: list[Patient] = [
 ]
 
 C01, C02, C03 = "01_broken_validation_generator", "02_batchnorm_gap_that_closes", "03_tiny_dataset"
-
 C04, C05 = "04_mislabeled_accuracy_metric", "05_leaky_and_shuffled_splits"
-
 
 
 # --- the probe patients: data and a scoring function instead of a log -----------------------------------------
@@ -186,7 +178,6 @@ def split_patient() -> tuple[np.ndarray, np.ndarray]:
     rescans = g.choice(1200, 60, replace=False)
     val[:60] = np.clip(train[rescans] + g.normal(0, 0.02, train[rescans].shape), 0, 1)  # the same digit, rescanned
     return train, val
-
 
 
 def scoring_patient() -> Callable[[], dict[str, float]]:
@@ -209,7 +200,6 @@ def scoring_patient() -> Callable[[], dict[str, float]]:
     return score
 
 
-
 PROBE_PATIENTS: list[Patient] = [
     Patient("S", "97 % validation accuracy on digits, 80 % on new scans: here are my train and val images", CE, 10, 300,
             E({"SPLIT_OVERLAP"}), "60 of the 300 validation images are re-scans of training images (near-duplicates)"),
@@ -218,9 +208,7 @@ PROBE_PATIENTS: list[Patient] = [
             E({"VAL_NONDETERMINISTIC"}),
             "validation goes through the augmenting pipeline: random shifts at every evaluation"),
 ]
-
 BY_ID = {p.id: p for p in PATIENTS + PROBE_PATIENTS}
-
 
 
 def check_id(patient_id: str) -> str:

@@ -34,7 +34,6 @@ def show(patient_id: str) -> None:
         plt.show()
 
 
-
 def draw_patient(fig, patient_id: str) -> None:
     """A patient's log as the student would plot it: loss and accuracy, train and val (val as points if sparse)."""
     from matplotlib.ticker import MaxNLocator
@@ -63,7 +62,6 @@ def draw_patient(fig, patient_id: str) -> None:
         ax.grid(alpha=0.3)
 
 
-
 # One right answer per log patient: (diagnosis, evidence). The solutions print them; the tests check each.
 EXAMPLE_EVIDENCE: dict[str, tuple[object, dict]] = {
     "A": ("OVERFITTING", {"best_epoch": 25, "rise": 0.29}),
@@ -88,11 +86,9 @@ EXAMPLE_EVIDENCE: dict[str, tuple[object, dict]] = {
 }
 
 
-
 # --- the 90-minute path ------------------------------------------------------------------------------------------
 
 LEVELS = ("warm-up", "core", "challenge")
-
 
 
 @dataclass(frozen=True)
@@ -103,7 +99,6 @@ class Step:
     level: str
     minutes: int
     note: str
-
 
 
 # Graded by difficulty: one fault that a single pair of numbers shows, then faults that need the shape over time,
@@ -119,17 +114,12 @@ PATH: tuple[Step, ...] = (
     Step("F", "challenge", 12, "the bound's weighted form: the doctor alarms unless told --weighted"),
     Step("K", "challenge", 12, "shift or overfitting from epoch 1: both are supported; ask which the facts favour"),
 )
-
-
-
 OPENING_MINUTES, CLOSING_MINUTES = 6, 4
-
 
 
 def path_minutes() -> int:
     """The class's time: the opening, every patient on the path, the closing lessons."""
     return OPENING_MINUTES + sum(s.minutes for s in PATH) + CLOSING_MINUTES
-
 
 
 def path_markdown() -> str:
@@ -141,7 +131,6 @@ def path_markdown() -> str:
             f"({CLOSING_MINUTES} min). Beyond the path, for homework or a second class: {others}.")
 
 
-
 def table(patient_id: str, first: int | None = None) -> str:
     """A patient's log as the numbers it holds, one row per epoch (blank where nothing was logged); `first` rows."""
     log = Log(BY_ID[check_id(patient_id)])
@@ -151,7 +140,6 @@ def table(patient_id: str, first: int | None = None) -> str:
         cells = [log.columns[n][i] for n in names]
         rows.append(f"{e:>5} " + " ".join(f"{v:>12.4g}" if np.isfinite(v) else " " * 12 for v in cells))
     return "\n".join(rows)
-
 
 
 def solution(patient_id: str) -> str:
@@ -172,7 +160,6 @@ def solution(patient_id: str) -> str:
     return "\n".join(lines)
 
 
-
 def answer_markdown(patient_id: str) -> str:
     """Notebook 06's collapsed answer for a log patient, written from the patient's own data (never by hand)."""
     p = BY_ID[check_id(patient_id)]
@@ -185,7 +172,6 @@ def answer_markdown(patient_id: str) -> str:
             f"What it was: {p.story}. Source: {p.source}.\n</details>")
 
 
-
 def write_answers(notebook: Path = CLINIC_NOTEBOOK) -> None:
     """Rewrite notebook 06's collapsed answers from the patients' data (after a patient or its log changes)."""
     nb = json.loads(notebook.read_text())
@@ -194,7 +180,6 @@ def write_answers(notebook: Path = CLINIC_NOTEBOOK) -> None:
         if cell["cell_type"] == "markdown" and text.startswith("<details><summary>An answer for patient "):
             cell["source"] = answer_markdown(text.split("patient ")[1][0]).splitlines(keepends=True)
     notebook.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
-
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,11 +19,7 @@ from helpers.stats import BOUND_CONDITIONS, binomial_se
 # time to memorise anything), an abnormal val/train loss ratio is its EARLY_RATIO, an ordinary one is under its
 # NORMAL_RATIO, a change counts at Z standard errors.
 EARLY = STALE_START
-
-
-
 Verdict = tuple[bool, str]
-
 
 
 def _band(log: Log) -> float:
@@ -32,12 +28,10 @@ def _band(log: Log) -> float:
     return 2 * binomial_se(c, n) + 0.005
 
 
-
 def _weighted_ratio(log: Log) -> str:
     return ("the training loss is class-weighted and validation's is not (Keras weights only the training loss): "
             "val_loss/loss compares two different quantities here, so no ratio of them shows a shift or stale "
             "statistics.")
-
 
 
 def rule_metric_inconsistent(ev: Cited) -> Verdict:
@@ -60,10 +54,8 @@ def rule_metric_inconsistent(ev: Cited) -> Verdict:
                    "at the epochs you cite it does not.")
 
 
-
 def _early_high(ev: Cited) -> list[tuple[int, float]]:
     return [(e, r) for e, r in ev.at("val_loss/loss") if e <= EARLY and r >= EARLY_RATIO]
-
 
 
 def _accuracy_se(log: Log) -> float:
@@ -73,7 +65,6 @@ def _accuracy_se(log: Log) -> float:
     acc = log.columns["val_accuracy"]
     p = float(np.nanmean(acc))
     return float(binomial_se(p, log.patient.val_size)) if log.patient.val_size else MATERIAL_ACCURACY / 2
-
 
 
 def _stale_by_accuracy(ev: Cited) -> Verdict | None:
@@ -99,7 +90,6 @@ def _stale_by_accuracy(ev: Cited) -> Verdict | None:
     return True, (f"at epoch {e0} validation accuracy is at chance ({log.at('val_accuracy', e0):.3f}) while training "
                   f"is {gap0:.2f} ahead; by epoch {e1} the gap is {gap1:.2f}: validation was scored by something "
                   "other than the model training sees, and it caught up — BatchNorm's moving statistics.")
-
 
 
 def rule_stale_norm_stats(ev: Cited) -> Verdict:
@@ -128,7 +118,6 @@ def rule_stale_norm_stats(ev: Cited) -> Verdict:
     return True, (f"val_loss/loss is {r0:.1f} at epoch {e0}, and falls from {ra:.1f} (epoch {ea}) to {rb:.2f} "
                   f"(epoch {eb}): validation was scored by something other than the model training sees, and it "
                   "caught up — BatchNorm's moving statistics.")
-
 
 
 def rule_population_shift(ev: Cited) -> Verdict:
@@ -173,7 +162,6 @@ def rule_population_shift(ev: Cited) -> Verdict:
                    "validation followed training for a while is memorising (OVERFITTING).")
 
 
-
 def _gap_widened(ev: Cited) -> Verdict | None:
     """Overfitting read in accuracy: the train − val accuracy gap at a late epoch exceeds the gap at an early one
     by Z binomial errors of the difference (√2 · se each side)."""
@@ -192,7 +180,6 @@ def _gap_widened(ev: Cited) -> Verdict | None:
     return True, (f"the accuracy gap grew from {g0:.3f} at epoch {e0} to {g1:.3f} at epoch {e1}, more than the "
                   f"{noise:.3f} the validation rows' noise allows: training improves faster than validation, so the "
                   "model learns its training rows themselves.")
-
 
 
 def rule_overfitting(ev: Cited) -> Verdict:
@@ -230,7 +217,6 @@ def rule_overfitting(ev: Cited) -> Verdict:
                   "the model learns the training rows themselves.")
 
 
-
 def rule_val_at_chance(ev: Cited) -> Verdict:
     log, c = ev.log, ev.log.patient.chance_level
     band = _band(log)
@@ -244,7 +230,6 @@ def rule_val_at_chance(ev: Cited) -> Verdict:
                    f"±{band:.3f} of chance ({c:.3f}) while training accuracy is above it.")
 
 
-
 def _weighted_chance(log: Log) -> str:
     val = log.columns["val_loss"][np.isfinite(log.columns["val_loss"])]
     c = log.patient.chance_level
@@ -252,7 +237,6 @@ def _weighted_chance(log: Log) -> str:
     return (f"with class weights the model trades majority accuracy for minority recall, so an accuracy near the "
             f"majority share ({c}) says nothing about learning. The unweighted val_loss fell from {val[0]:.3f} to "
             f"{val[-1]:.3f}, below the {prior:.3f} of always predicting the class shares: it learnt.")
-
 
 
 def rule_nothing_learnt(ev: Cited) -> Verdict:
@@ -270,14 +254,12 @@ def rule_nothing_learnt(ev: Cited) -> Verdict:
                    f"±{band:.3f} of chance ({c:.3f}).")
 
 
-
 def smoothed_minimum(k: int, eps: float) -> float:
     """The lowest cross-entropy reachable with label smoothing eps over k classes (the smoothed target's entropy)."""
     if eps <= 0:
         return 0.0
     hi, lo = 1 - eps + eps / k, eps / k
     return float(-(hi * math.log(hi) + (k - 1) * lo * math.log(lo)))
-
 
 
 def rule_underfitting(ev: Cited) -> Verdict:
@@ -300,7 +282,6 @@ def rule_underfitting(ev: Cited) -> Verdict:
                    f"fits its training data.{why}")
 
 
-
 def rule_val_noisy(ev: Cited) -> Verdict:
     swing, se = ev.get("swing"), ev.get("se")
     if swing is None or se is None:
@@ -314,13 +295,11 @@ def rule_val_noisy(ev: Cited) -> Verdict:
                    f"{ev.log.patient.val_size} rows give; the noise is real but explained, not a fault.")
 
 
-
 def rule_diverged(ev: Cited) -> Verdict:
     bad = [e for e, v in ev.at("loss") + ev.at("val_loss") if not math.isfinite(v)]
     if bad:
         return True, f"the loss is not a finite number at epoch {bad[0]}."
     return False, "cite an epoch where the loss is NaN or infinite (write float('nan'))."
-
 
 
 def rule_healthy(ev: Cited) -> Verdict:
@@ -362,7 +341,6 @@ def rule_healthy(ev: Cited) -> Verdict:
                   "question.)")
 
 
-
 RULES: dict[str, Callable[[Cited], Verdict]] = {
     "DIVERGED": rule_diverged, "METRIC_INCONSISTENT": rule_metric_inconsistent,
     "STALE_NORM_STATS": rule_stale_norm_stats, "VAL_AT_CHANCE": rule_val_at_chance,
@@ -370,5 +348,4 @@ RULES: dict[str, Callable[[Cited], Verdict]] = {
     "VAL_NOISY": rule_val_noisy, "OVERFITTING": rule_overfitting, "UNDERFITTING": rule_underfitting,
     HEALTHY: rule_healthy,
 }
-
 PROBE_ONLY = ("MODE_GAP", "SPLIT_OVERLAP", "LABEL_SHIFT", "VAL_NONDETERMINISTIC")  # need the model or data

@@ -10,8 +10,6 @@ from helpers.scenarios.reading_curves.runs import CLEAN, RETRAINED, SHAPES, refe
 
 POSTED: dict = {}  # no post: these are the canonical shapes
 
-
-
 # What the notebook's words claim, one band each; every reference seed (data/reference) and every
 # retrain on a student's machine must land inside (tests/test_contract.py). Reference measured 2026-12-06,
 # 1 torch thread.
@@ -48,7 +46,6 @@ BANDS = {
     "clean_rise": (1.05, 1.6),
     "clean_rise_below_noisy": (0.1, 1.5),  # overfitting_rise - clean_rise
 }
-
 
 
 def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
@@ -92,7 +89,6 @@ def measure(histories: dict[str, History] | None = None) -> dict[str, float]:
     }
 
 
-
 # --- pictures and the notebook's named helpers ------------------------------------
 
 STORY = {  # each panel's title says what that metric's picture shows
@@ -113,11 +109,7 @@ STORY = {  # each panel's title says what that metric's picture shows
         "heavy dropout": "logged train below val and re-scored",
     },
 }
-
-
-
 TRAIN_LABELS_SEED = 0  # the training rows are the same for every shape; label noise aside, any config gives them
-
 
 
 def train_labels() -> np.ndarray:
@@ -125,12 +117,10 @@ def train_labels() -> np.ndarray:
     return load_data(SHAPES["healthy"])["train"][1]
 
 
-
 def shape_runs(seed_index: int = 0) -> dict[str, History]:
     """The six shapes' runs on one reference seed (seed 0 by default), read from the committed reference:
     the same numbers the tests hold to the bands, whatever this machine's thread count."""
     return {name: _reference_seeds()[seed_index][name] for name in SHAPES}
-
 
 
 def _reference_seeds() -> list[dict[str, History]]:

@@ -24,7 +24,6 @@ def annotate_story(ax, name: str, history: History, metric: str) -> None:
         annotate_epoch(ax, best + 1, float(history["val_loss"][best]), "val loss rises, val acc too", dy=0.2, dx=0.3)
 
 
-
 def plot_run(ax, history: History, metric: str, title: str | None = None, *, legend: bool = True) -> None:
     """One run's train (logged and re-scored), val and train-dev curves; on accuracy, 90 % Wilson bands
     and the chance line."""
@@ -40,7 +39,6 @@ def plot_run(ax, history: History, metric: str, title: str | None = None, *, leg
         legend_box.remove()
 
 
-
 def draw_gallery(fig, histories: dict[str, History], metric: str = "loss") -> None:
     """A 2×3 grid: one panel per canonical shape."""
     axes = fig.subplots(2, 3, sharex=False).ravel()
@@ -54,14 +52,12 @@ def draw_gallery(fig, histories: dict[str, History], metric: str = "loss") -> No
                      "grey dashed: chance", fontsize=9)
 
 
-
 def draw_panel(fig, history: History, config: CurvesConfig) -> None:
     """FixPanel view: loss and accuracy of one run: train (both kinds), val and train-dev."""
     ax_loss, ax_acc = fig.subplots(1, 2)
     plot_run(ax_loss, history, "loss", "loss")
     plot_run(ax_acc, history, "accuracy", "accuracy (shaded: 90 % Wilson interval)", legend=False)
     ax_loss.set_ylim(0, min(3.0, float(np.nanmax(history["val_loss"])) * 1.1))
-
 
 
 def draw_bound_figure(ax, points: dict[str, tuple[float, float]]) -> None:
@@ -83,22 +79,16 @@ def draw_bound_figure(ax, points: dict[str, tuple[float, float]]) -> None:
     ax.set_title("Cross-entropy bounds accuracy from below; every real run sits far above the line", fontsize=10)
 
 
-
 EXERCISE = ("population shift", "overfitting", "underfitting", "heavy dropout", "healthy")  # shuffled by LETTERS
-
 LETTERS = "PQRST"
-
 EXERCISE_ORDER = (2, 0, 4, 1, 3)  # P underfitting, Q population shift, R healthy, S overfitting, T heavy dropout
-
 EXERCISE_SEED = 2  # another seed than the gallery's, so the answer is not a picture seen above
-
 
 
 def exercise_runs() -> dict[str, History]:
     """The five unlabelled runs, by letter (reference seed 2)."""
     s = _reference_seeds()[EXERCISE_SEED]
     return {letter: s[EXERCISE[i]] for letter, i in zip(LETTERS, EXERCISE_ORDER, strict=True)}
-
 
 
 def draw_exercise(fig) -> None:
@@ -112,18 +102,15 @@ def draw_exercise(fig) -> None:
     fig.suptitle("Name each run's shape (shaded: 90 % Wilson interval; grey dashed: chance)", fontsize=10)
 
 
-
 def make_config(shape: str, n_train: int, label_noise: float, dropout: float) -> CurvesConfig:
     """Start from a named shape and override three knobs (FixPanel's make_config)."""
     check_choice("shape", shape, SHAPES)
     return SHAPES[shape].replace(n_train=n_train, label_noise=label_noise, dropout=dropout)
 
 
-
 # What `make bench` and the browser test do to the panel: flip a cached knob, then ask for one uncached run.
 PANEL_DEMO = {"toggle": ("shape", ["overfitting", "healthy", "population shift", "heavy dropout"]),
               "uncached": ("n_train", 700), "view": ()}
-
 
 
 def knobs() -> list:

@@ -41,7 +41,6 @@ def load_data(config: CurvesConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     }
 
 
-
 def build_model(config: CurvesConfig):
     """Two hidden layers of ``hidden`` units, ReLU, Dropout after each; 10 outputs (logits)."""
     from torch import nn
@@ -51,7 +50,6 @@ def build_model(config: CurvesConfig):
         nn.Linear(config.hidden, config.hidden), nn.ReLU(), nn.Dropout(config.dropout),
         nn.Linear(config.hidden, 10),
     )
-
 
 
 def train(config: CurvesConfig, progress: Progress | None = None) -> History:

@@ -21,7 +21,6 @@ def show_changes() -> None:
             print(f"{'':19s}{field}: {why}")
 
 
-
 def show_init_losses(runs: dict[str, History]) -> None:
     """Each run's validation loss before its first step, against ln 10 and the training labels' prior entropy."""
     from helpers.stats import prior_entropy
@@ -32,7 +31,6 @@ def show_init_losses(runs: dict[str, History]) -> None:
         print(f"{name:17s} val loss before any step {r.info['val_loss_at_init']:.3f}")
     print(f"2 % positives (notebook 04): prior entropy {prior_entropy([0.98, 0.02], shares=True):.3f} "
           f"against ln 2 = {np.log(2):.3f}")
-
 
 
 def show_train_dev_reading() -> None:
@@ -51,7 +49,6 @@ def show_train_dev_reading() -> None:
               f"(mean [lowest, highest] of 3 seeds, last 3 epochs)")
 
 
-
 def show_over_confidence() -> None:
     """The shift run's val loss and val accuracy at the val-loss minimum and at the end, per reference seed."""
     for seed, s in enumerate(_reference_seeds()):
@@ -59,7 +56,6 @@ def show_over_confidence() -> None:
         best = int(np.argmin(h["val_loss"]))
         print(f"seed {seed}: val loss {h['val_loss'][best]:.2f} (epoch {best + 1}) -> {h['val_loss'][-1]:.2f} "
               f"(epoch {h.n_epochs});  val accuracy {h['val_accuracy'][best]:.2f} -> {h['val_accuracy'][-1]:.2f}")
-
 
 
 def show_clean_labels() -> None:
@@ -70,7 +66,6 @@ def show_clean_labels() -> None:
         print(f"seed {seed}: " + ";  ".join(
             f"{label}: val loss end / minimum {h.final('val_loss') / float(h['val_loss'].min()):.2f}, "
             f"train accuracy {h.final('train_eval_accuracy'):.2f}" for label, h in runs_.items()))
-
 
 
 def show_noisy_validation() -> None:
@@ -89,7 +84,6 @@ def show_noisy_validation() -> None:
               f"[{low:.2f}, {high:.2f}]")
 
 
-
 def one_batch(seed: int = 0, size: int = 32):
     """``size`` training rows of digits as tensors, with every random generator seeded (for "overfit one batch")."""
     from helpers import torch_lab
@@ -98,7 +92,6 @@ def one_batch(seed: int = 0, size: int = 32):
     x, y = load_data(SHAPES["healthy"])["train"]
     pick = np.random.default_rng(seed).choice(len(y), size, replace=False)
     return torch_lab.as_tensors(x[pick], y[pick])
-
 
 
 def show_final_model() -> None:

@@ -10,7 +10,6 @@ from helpers.validate import check_bool, check_choice, check_range
 VAL_SOURCES = ("same", "shifted")
 
 
-
 @dataclass(frozen=True)
 class CurvesConfig(RunConfig):
     """An MLP on digits; each field is one knob of the shape of its curves.
@@ -56,7 +55,6 @@ class CurvesConfig(RunConfig):
         check_bool("train_on_val", self.train_on_val)
 
 
-
 SHAPES: dict[str, CurvesConfig] = {
     "healthy": CurvesConfig(),
     "underfitting": CurvesConfig(hidden=2),
@@ -66,8 +64,6 @@ SHAPES: dict[str, CurvesConfig] = {
     "noisy validation": CurvesConfig(n_val=25, n_train=200),
     "heavy dropout": CurvesConfig(dropout=0.6),
 }
-
-
 
 # Why a shape changes more than one field (the notebook prints these beside the changes).
 WHY = {
@@ -83,12 +79,8 @@ WHY = {
     },
 }
 
-
-
 Config = CurvesConfig
-
 SCALES = ("mini",)  # the triage lesson has no forum post, so no forum scale
-
 
 
 def configs(scale: str = "mini") -> dict[str, CurvesConfig]:
@@ -97,11 +89,8 @@ def configs(scale: str = "mini") -> dict[str, CurvesConfig]:
     return dict(SHAPES)
 
 
-
 RETRAINED = "healthy, retrained on train + val"
-
 CLEAN = "overfitting, clean labels"  # the panel's first suggestion, committed so its answer is measured
-
 
 
 def reference_configs(scale: str = "mini") -> dict[str, CurvesConfig]:
