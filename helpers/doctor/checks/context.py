@@ -34,8 +34,6 @@ RESOLUTION = 1e-3
 # BatchNorm statistics when it then collapses, another population when it stays. 3× is e^{1.1}: more than
 # any generalisation gap a model can build in its first epochs, where it has memorised nothing yet.
 EARLY_RATIO = 3.0
-STALE_RATIO = EARLY_RATIO  # kept for callers of the old module
-SHIFT_RATIO = EARLY_RATIO
 # The collapse of stale statistics happens within a few epochs (moving averages with momentum 0.99 over
 # 50–500 steps an epoch catch up in 1–4 epochs); a slower fall is ordinary learning.
 COLLAPSE_WINDOW = 4
@@ -71,7 +69,6 @@ LN_K_TOLERANCE = 0.05
 WIDEN_SHARE = 0.5
 MODE_GAP_RATIO = 1.5  # train-mode / inference-mode loss on the same data (probes.py)
 MODE_GAP_ACCURACY = MATERIAL_ACCURACY
-OVERFIT_RISE = RESOLUTION  # kept for callers of the old module; the rise must also beat the noise
 
 VERDICT_ORDER = ("DIVERGED", "METRIC_INCONSISTENT", "STALE_NORM_STATS", "VAL_AT_CHANCE", "NOTHING_LEARNT",
                  "POPULATION_SHIFT", "VAL_NOISY", "OVERFITTING", "UNDERFITTING")

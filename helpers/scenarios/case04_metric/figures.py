@@ -8,7 +8,7 @@ from helpers.runs import LAST, History
 from helpers.scenarios.case04_metric.claims import EXACT, FORUM, GRID, WEIGHTED, loss_ratio
 from helpers.scenarios.case04_metric.lab import as_logged
 from helpers.scenarios.case04_metric.period import POST_BAD_RATE, period, period_histories
-from helpers.scenarios.case04_metric.runs import GOOD_WEIGHT, METRICS, RIVAL_LR, VAL_FRACTION, MetricCaseConfig
+from helpers.scenarios.case04_metric.runs import GOOD_WEIGHT, METRICS, RIVAL_LR, MetricCaseConfig
 
 # --- pictures --------------------------------------------------------------
 
@@ -70,37 +70,6 @@ def draw_post_vs_hypotheses(fig, seeds: list[dict[str, History]], live: dict[str
     annotate_epoch(axes[0], annotate_at, ratio0, f"the post, epoch 1: {ratio0:.0f}×", dy=-0.35, dx=0.3)
     handles, labels = axes[1].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=8)
-
-
-def draw_metric(fig, seeds: list[History]) -> None:
-    """Three readings of 'accuracy' from the same trainings (one line per seed), and the saturated-output share.
-
-    Only accuracies sit on this axis: the shaded bound is about accuracy, and nothing else is drawn in it.
-    """
-    from helpers.curves import annotate_epoch
-    from helpers.stats import accuracy_floor
-
-    ax = fig.subplots()
-    e = seeds[0].epochs
-    floor = np.max([accuracy_floor(h["val_loss"]) for h in seeds], axis=0)
-    ax.fill_between(e, 0, floor, color="tab:red", alpha=0.12,
-                    label="impossible for the val loss (highest floor of the seeds): acc < 1 − L/ln 2")
-    for i, h in enumerate(seeds):
-        first = i == 0
-        ax.plot(e, h["val_binary"], "-", color="tab:green", lw=1.2,
-                label="BinaryAccuracy() = 'accuracy'" if first else None)
-        ax.plot(e, h["val_exact"], "-", color="tab:red", lw=1.2, label="Accuracy(): exact equality" if first else None)
-        ax.plot(e, h["val_saturated"], ":", color="0.2", lw=1.5,
-                label="share of outputs exactly 0.0 or 1.0" if first else None)
-    h = seeds[0]
-    start = int(np.argmax(h["val_exact"] > 0.05))
-    annotate_epoch(ax, e[start], float(h["val_exact"][start]), "outputs start to saturate", dy=0.3, dx=0.12)
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("validation 'accuracy'")
-    ax.set_title(f"scaled + Adam, shuffled split: {len(seeds)} seeds, one line each", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
 
 
 SPLIT_RUNS = ("scaled + Adam, tail split", "scaled + Adam, shuffled split", "scaled + Adam, time-aware")
@@ -185,29 +154,6 @@ def plot_logged(ax, log: dict, epochs: np.ndarray, title: str, mean_weight: floa
               bbox_to_anchor=(0.5, -0.16), ncol=3)
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
-
-
-def draw_drift(fig, config: MetricCaseConfig | None = None, n_params: int = 2) -> None:
-    """Raw values of the parameters the tool change moved most, with the tail split's rows shaded."""
-    from helpers.datasets import production_line
-
-    config = config or MetricCaseConfig()
-    d = production_line(config.n_rows, bad_rate=config.bad_rate, seed=config.seed)
-    n_train = int(config.n_rows * (1 - VAL_FRACTION))
-    sp = d["setpoint"]
-    step = np.abs(sp[n_train] - sp[n_train - 1]) / (d["x"][:n_train].std(0) + 1e-9)
-    params = tuple(int(j) for j in np.argsort(step)[::-1][:n_params])
-    axes = fig.subplots(1, len(params))
-    for ax, j in zip(axes, params, strict=True):
-        ax.plot(np.arange(config.n_rows), d["x"][:, j], ".", ms=1, color="0.6", label="each part")
-        ax.plot(np.arange(config.n_rows), d["setpoint"][:, j], "-", color="k", lw=1.2, label="process setpoint")
-        bad = d["good"] == 0
-        ax.plot(np.flatnonzero(bad), d["x"][bad, j], "x", ms=3, color="tab:red", label="bad part")
-        ax.axvspan(n_train, config.n_rows, color="tab:orange", alpha=0.15, label="validation_split=0.2 takes these")
-        ax.set_xlabel("part number (time order)")
-        ax.set_ylabel(f"parameter {j}")
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7, loc="best", markerscale=3)
 
 
 def draw_panel(fig, history: History, config: MetricCaseConfig, metric: str = "'accuracy'") -> None:
