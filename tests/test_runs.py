@@ -239,3 +239,21 @@ def test_the_code_digest_reads_the_same_code_alike_on_every_supported_python() -
     assert canonical_dump(plain) == canonical_dump(as_312)
     other = ast.parse(source.replace("units", "metres")).body[0]
     assert canonical_dump(plain) != canonical_dump(other)
+
+
+def test_case01_image_folder_follows_the_code_that_draws_the_images(tmp_path, monkeypatch):
+    """No DATA_VERSION to bump: the generated-image folder is named by the digest of the code that writes it."""
+    from helpers.scenarios import case01_generator as case
+
+    before = case.images_digest()
+    copy = _copy_helpers(tmp_path, monkeypatch)
+    assert case.images_digest() == before
+    figures = copy / "scenarios" / "case01_generator" / "figures.py"
+    figures.write_text(figures.read_text() + "\n\ndef draw_something_new(fig):\n    fig.suptitle('new')\n")
+    assert case.images_digest() == before  # a figure is not the images
+    datasets = copy / "datasets.py"
+    source = datasets.read_text()
+    assert "    noise: float = 0.08,\n" in source
+    datasets.write_text(source.replace("    noise: float = 0.08,\n", "    noise: float = 0.09,\n"))
+    assert case.images_digest() != before
+    assert case.images_digest() in case.dataset_root(case.Config()).name

@@ -16,7 +16,6 @@ from helpers.runs import History, Progress, cache_dir
 from helpers.scenarios.case01_generator.runs import (
     BACKGROUND,
     BATCH,
-    DATA_VERSION,
     PASSES,
     SIGNAL,
     SIGNER,
@@ -44,8 +43,16 @@ def recording_of(path: str | Path, frames_per_recording: int) -> int:
     return (frame_number(path) - 1) // frames_per_recording
 
 
+def images_digest() -> str:
+    """Hash of the code that writes the images (``write_dataset`` and what it reaches: the sign recordings, the
+    sizes, the folder layout). It names their folder, so an edit to that code writes new images; nothing to bump."""
+    from helpers.digest import code_digest
+
+    return code_digest(__name__, roots=("write_dataset",))
+
+
 def dataset_root(config: GeneratorConfig) -> Path:
-    return cache_dir() / "images" / f"case01-{config.scale}-seed{config.seed}-v{DATA_VERSION}"
+    return cache_dir() / "images" / f"case01-{config.scale}-seed{config.seed}-{images_digest()}"
 
 
 def write_dataset(config: GeneratorConfig) -> dict[str, Path]:

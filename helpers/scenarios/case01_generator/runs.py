@@ -15,7 +15,6 @@ ZOOMS = (0.0, 0.1, 0.2, 0.3)
 VAL_FRACTION = 0.2
 BATCH = 64
 PASSES = 4  # validation passes through its own pipeline after training, same weights
-DATA_VERSION = 2  # bump when the generated images change
 SIGNAL = 1.0  # the hand shape's amplitude
 BACKGROUND = 0.5  # each recording's background, relative to the hand
 SIGNER = 0.7  # how far each recording's signer deforms the class shape, relative to it
