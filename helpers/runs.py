@@ -195,6 +195,16 @@ class History:
                    epoch_numbers=doc.get("epoch_numbers"))
 
 
+def keep_class_path(module: str, *classes: type) -> None:
+    """Give config classes that a module split moved into a submodule the package's path again.
+
+    A config's class path is part of its cache key (``RunConfig.cache_key``): a case split into a package by job
+    calls this in its ``__init__`` so that the cache and the committed reference still find every run.
+    """
+    for cls in classes:
+        cls.__module__ = module
+
+
 def library_versions(framework: str) -> dict[str, str]:
     """Versions that change the numbers, read without importing the libraries."""
     if framework not in FRAMEWORK_PACKAGES:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.runs import LAST, History, Progress, RunConfig, cache_dir, run
+from helpers.runs import LAST, History, Progress, RunConfig, cache_dir, keep_class_path, run
 from helpers.scenarios.case01_generator.claims import (
     BANDS,
     CASE_KEY,
@@ -137,11 +137,9 @@ from helpers.scenarios.case01_generator.runs import (
 )
 from helpers.validate import check_bool, check_choice
 
-# A config's class path is part of its cache key: keep it the single module's, so the cache and the
-# committed reference still find every run (a loop binds no name the code digest follows).
-for _config_class in (GeneratorConfig,):
-    _config_class.__module__ = __name__
-del _config_class
+# A config's class path is part of its cache key: the single module's, so the cache and the reference
+# still find every run (a call binds no name, so the code digest does not follow it).
+keep_class_path(__name__, GeneratorConfig)
 
 __all__ = [  # every name the single module had: notebooks, tests and other modules read them as case.X
     "APIS",

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from helpers.paths import FORUM_LOG, PERIOD_JSON
-from helpers.runs import LAST, History, Progress, RunConfig, run
+from helpers.runs import LAST, History, Progress, RunConfig, keep_class_path, run
 from helpers.scenarios.case04_metric.claims import (
     BANDS,
     CLAIM_TEXT,
@@ -108,11 +108,9 @@ from helpers.scenarios.case04_metric.runs import (
 )
 from helpers.validate import check_bool, check_choice, check_range
 
-# A config's class path is part of its cache key: keep it the single module's, so the cache and the
-# committed reference still find every run (a loop binds no name the code digest follows).
-for _config_class in (MetricCaseConfig,):
-    _config_class.__module__ = __name__
-del _config_class
+# A config's class path is part of its cache key: the single module's, so the cache and the reference
+# still find every run (a call binds no name, so the code digest does not follow it).
+keep_class_path(__name__, MetricCaseConfig)
 
 __all__ = [  # every name the single module had: notebooks, tests and other modules read them as case.X
     "BAD_RATE",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.runs import LAST, History, Progress, RunConfig, run
+from helpers.runs import LAST, History, Progress, RunConfig, keep_class_path, run
 from helpers.scenarios.reading_curves.claims import (
     BANDS,
     POSTED,
@@ -73,11 +73,9 @@ from helpers.scenarios.reading_curves.runs import (
 )
 from helpers.validate import check_bool, check_choice, check_range
 
-# A config's class path is part of its cache key: keep it the single module's, so the cache and the
-# committed reference still find every run (a loop binds no name the code digest follows).
-for _config_class in (CurvesConfig,):
-    _config_class.__module__ = __name__
-del _config_class
+# A config's class path is part of its cache key: the single module's, so the cache and the reference
+# still find every run (a call binds no name, so the code digest does not follow it).
+keep_class_path(__name__, CurvesConfig)
 
 __all__ = [  # every name the single module had: notebooks, tests and other modules read them as case.X
     "BANDS",
