@@ -18,9 +18,10 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from helpers.paths import STUDENT_LOCK
+
 SUPPORTED = ((3, 11), (3, 12), (3, 13))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the check prints its own lines, not TensorFlow's start-up log
-ROOT = Path(__file__).resolve().parents[1]
 GET_PYTHON = ("Get Python 3.11-3.13: Ubuntu 24.04 ships 3.12; macOS: brew install python@3.13; Windows/macOS: "
               "the python.org installer; any system: uv python install 3.13, pyenv install 3.13, or conda "
               "(conda env create -f environment.yml). Then make a new .venv with it.")
@@ -146,7 +147,7 @@ def report(quick: bool = False) -> tuple[list[str], list[str], list[str]]:
     except Exception as err:
         problems.append(f"the helpers package does not import ({err}): pip install --no-deps -e . in the repository.")
 
-    pins = lock_pins(ROOT / "requirements-student.lock")
+    pins = lock_pins(STUDENT_LOCK)
     differ = [f"{n} {version(n)} (lock {v})" for n, v in sorted(pins.items())
               if n in {"tensorflow", "keras", "torch", "numpy", "ipywidgets", "matplotlib", "scikit-learn"}
               and version(n) and version(n).split("+")[0] != v]

@@ -21,7 +21,8 @@ import sys
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers.paths import PYPROJECT
+
 TAG = "colab-setup"
 BADGE_IMG = "https://colab.research.google.com/assets/colab-badge.svg"
 CLONE_TO = "/content/gap-clinic"
@@ -39,7 +40,7 @@ if "google.colab" in sys.modules:
     os.chdir(os.path.join(HOME, "notebooks"))'''
 
 
-def settings(pyproject: Path = ROOT / "pyproject.toml") -> tuple[str, str]:
+def settings(pyproject: Path = PYPROJECT) -> tuple[str, str]:
     """(repository address, branch) from pyproject.toml."""
     data = tomllib.loads(pyproject.read_text())
     repo = data["project"]["urls"]["Repository"].rstrip("/")

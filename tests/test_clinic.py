@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from helpers import doctor
+from helpers import doctor, paths
 from helpers.scenarios import clinic
 
 
@@ -44,7 +44,7 @@ def test_the_validation_freq_log_has_blank_validation_cells():
 
 
 def test_patients_json_lists_every_log_patient():
-    listed = json.loads((clinic.CLINIC_DIR / "patients.json").read_text())
+    listed = json.loads((paths.CLINIC_LOGS / "patients.json").read_text())
     assert [p["id"] for p in listed] == [p.id for p in clinic.PATIENTS]
 
 
@@ -135,8 +135,8 @@ def test_old_calls_still_answer():
 def test_every_doctor_code_is_in_the_notebook_table_and_has_a_rule_or_probe():
     import re
 
-    text = (clinic.ROOT / "notebooks" / "06_clinic.ipynb").read_text()
-    source = "".join(p.read_text() for p in (clinic.ROOT / "helpers" / "doctor").glob("*.py"))
+    text = paths.CLINIC_NOTEBOOK.read_text()
+    source = "".join(p.read_text() for p in (paths.CODE_ROOT / "helpers" / "doctor").rglob("*.py"))
     given = set(re.findall(r'"([A-Z_]{3,})",\s*"(?:warn|error|info|summary)"', source))
     assert {"GAP", "MODE_GAP", "NOTHING_LEARNT", "VAL_NONDETERMINISTIC"} <= given
     for code in given | set(clinic.RULES) | set(clinic.PROBE_ONLY):
@@ -293,5 +293,5 @@ def test_a_90_minute_path_of_about_8_patients_graded_by_difficulty():
 
 
 def _notebook_text() -> str:
-    cells = json.loads((clinic.ROOT / "notebooks" / "06_clinic.ipynb").read_text())["cells"]
+    cells = json.loads(paths.CLINIC_NOTEBOOK.read_text())["cells"]
     return "\n".join("".join(c["source"]) for c in cells)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import paths, reference, runs
+from helpers import digest, paths, reference
 from helpers.cases import CASES
 
 CASE = "03_tiny_dataset"
@@ -26,8 +26,8 @@ def test_every_committed_reference_is_current(capsys):
 def edited_copy(tmp_path, monkeypatch):
     """A copy of helpers/ whose case-03 data generator has another SIGNAL; the digest reads the copy."""
     copy = tmp_path / "helpers"
-    shutil.copytree(runs.CODE_ROOT / "helpers", copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(runs, "CODE_ROOT", tmp_path)
+    shutil.copytree(digest.CODE_ROOT / "helpers", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(digest, "CODE_ROOT", tmp_path)
     module = copy / "scenarios" / "case03_tiny_dataset" / "runs.py"
     source = module.read_text()
     assert "\nSIGNAL = 0.8 " in source

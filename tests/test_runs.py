@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import toy
 
-from helpers import runs
+from helpers import digest, runs
 from helpers.runs import History, entry_path, is_cached, run
 
 
@@ -117,8 +117,8 @@ def test_run_rejects_non_configs():
 def _copy_helpers(tmp_path, monkeypatch):
     import shutil
 
-    shutil.copytree(runs.CODE_ROOT / "helpers", tmp_path / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(runs, "CODE_ROOT", tmp_path)
+    shutil.copytree(digest.CODE_ROOT / "helpers", tmp_path / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(digest, "CODE_ROOT", tmp_path)
     return tmp_path / "helpers"
 
 
@@ -142,17 +142,22 @@ def test_cache_key_ignores_comments_docstrings_figures_bands_and_measurements(tm
     config = case.configs()["Adam, BatchNorm momentum 0.9"]
     before = config.cache_key()
     copy = _copy_helpers(tmp_path, monkeypatch)
-    module = copy / "scenarios" / "case02_batchnorm.py"
-    source = module.read_text()
-    edited = source.replace('"""Train (logged and re-scored), val', '"""A new docstring. Train (logged and re-scored)')
-    edited = edited.replace("def draw_panel(fig, history", "# a new comment\ndef draw_panel(fig, history")
-    edited += "\n\ndef draw_something_new(fig):\n    fig.suptitle('new')\n"
-    edited = edited.replace('"post_final_val_accuracy": (0.9, 1.0)', '"post_final_val_accuracy": (0.8, 1.0)')
-    edited = edited.replace("e3 = 2  # epoch 3, 0-based", "e3 = 3  # a measurement, not a training")
-    assert edited != source
-    module.write_text(edited)
+    package = copy / "scenarios" / "case02_batchnorm"  # a package by job: each edit lands in its own file
+    sources = {path: path.read_text() for path in package.glob("*.py")}
+    edits = [('"""Train (logged and re-scored), val', '"""A new docstring. Train (logged and re-scored)'),
+             ("def draw_panel(fig, history", "# a new comment\ndef draw_panel(fig, history"),
+             ('"post_final_val_accuracy": (0.9, 1.0)', '"post_final_val_accuracy": (0.8, 1.0)'),
+             ("e3 = 2  # epoch 3, 0-based", "e3 = 3  # a measurement, not a training")]
+    for old, new in edits:
+        (path,) = [path for path, source in sources.items() if old in source]
+        path.write_text(path.read_text().replace(old, new))
+    figures = package / "figures.py"
+    figures.write_text(figures.read_text() + "\n\ndef draw_something_new(fig):\n    fig.suptitle('new')\n")
     assert config.cache_key() == before
-    module.write_text(source.replace("ADAM_LR = 1e-3", "ADAM_LR = 2e-3"))
+    for path, source in sources.items():
+        path.write_text(source)
+    runs_file = package / "runs.py"
+    runs_file.write_text(sources[runs_file].replace("ADAM_LR = 1e-3", "ADAM_LR = 2e-3"))
     assert config.cache_key() != before
 
 
@@ -185,7 +190,7 @@ def test_cache_key_follows_imports_name_by_name(tmp_path, monkeypatch):
     config = case.configs()["Adam, BatchNorm momentum 0.9"]
     before = config.cache_key()
     copy = _copy_helpers(tmp_path, monkeypatch)
-    checks = copy / "doctor" / "checks.py"
+    checks = copy / "doctor" / "checks" / "verdict.py"
     source = checks.read_text()
     new = 'X = "a new message"\n\n\ndef check_gap(ctx: Context)'
     checks.write_text(source.replace("def check_gap(ctx: Context)", new))
@@ -213,17 +218,17 @@ def test_code_moved_to_another_file_is_the_same_code(tmp_path):
     (split / "helpers" / "case" / "lab.py").write_text(
         "import numpy as np\n\nfrom helpers.case.runs import RATE\n\n\ndef train(config):\n    return np.exp(-RATE)\n")
     (split / "helpers" / "case" / "figures.py").write_text("def draw_it(fig):\n    pass\n")
-    digest = runs.code_digest("helpers.case", roots=("train",), root=one)
-    assert runs.code_digest("helpers.case", roots=("train",), root=split) == digest
+    before = digest.code_digest("helpers.case", roots=("train",), root=one)
+    assert digest.code_digest("helpers.case", roots=("train",), root=split) == before
     (split / "helpers" / "case" / "runs.py").write_text("RATE = 0.4\n")
-    assert runs.code_digest("helpers.case", roots=("train",), root=split) != digest
+    assert digest.code_digest("helpers.case", roots=("train",), root=split) != before
 
 
 def test_the_code_digest_reads_the_same_code_alike_on_every_supported_python() -> None:
     """What differs between 3.11, 3.12 and 3.13's ASTs for the same source must not reach the digest."""
     import ast
 
-    from helpers.runs import canonical_dump
+    from helpers.digest import canonical_dump
 
     source = 'def f(x, fmt="3"):\n    return f"{x:{fmt}} units"\n'
     plain = ast.parse(source).body[0]
@@ -234,3 +239,21 @@ def test_the_code_digest_reads_the_same_code_alike_on_every_supported_python() -
     assert canonical_dump(plain) == canonical_dump(as_312)
     other = ast.parse(source.replace("units", "metres")).body[0]
     assert canonical_dump(plain) != canonical_dump(other)
+
+
+def test_case01_image_folder_follows_the_code_that_draws_the_images(tmp_path, monkeypatch):
+    """No DATA_VERSION to bump: the generated-image folder is named by the digest of the code that writes it."""
+    from helpers.scenarios import case01_generator as case
+
+    before = case.images_digest()
+    copy = _copy_helpers(tmp_path, monkeypatch)
+    assert case.images_digest() == before
+    figures = copy / "scenarios" / "case01_generator" / "figures.py"
+    figures.write_text(figures.read_text() + "\n\ndef draw_something_new(fig):\n    fig.suptitle('new')\n")
+    assert case.images_digest() == before  # a figure is not the images
+    datasets = copy / "datasets.py"
+    source = datasets.read_text()
+    assert "    noise: float = 0.08,\n" in source
+    datasets.write_text(source.replace("    noise: float = 0.08,\n", "    noise: float = 0.09,\n"))
+    assert case.images_digest() != before
+    assert case.images_digest() in case.dataset_root(case.Config()).name

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 
 import helpers.scenarios
-from helpers import cases, paths, reference, runs
+from helpers import cases, digest, paths, reference
 
 KEY, MODULE = "99_toy", "helpers.scenarios.case99_toy"
 
@@ -32,10 +32,10 @@ def _forget() -> None:
 @pytest.fixture
 def toy_case(tmp_path, tmp_cache, monkeypatch):
     # 1. The module, in a copy of the package (the code digest reads the copy's source).
-    shutil.copytree(runs.CODE_ROOT / "helpers", tmp_path / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(digest.CODE_ROOT / "helpers", tmp_path / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
     module_path = tmp_path / "helpers" / "scenarios" / "case99_toy.py"
     shutil.copy(Path(__file__).with_name("toy_case.py"), module_path)
-    monkeypatch.setattr(runs, "CODE_ROOT", tmp_path)
+    monkeypatch.setattr(digest, "CODE_ROOT", tmp_path)
     monkeypatch.setattr(helpers.scenarios, "__path__", [*helpers.scenarios.__path__, str(module_path.parent)])
     # 2. Registered under its notebook's name, with its notebook.
     monkeypatch.setitem(cases.CASES, KEY, MODULE)

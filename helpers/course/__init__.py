@@ -7,11 +7,10 @@ import itertools
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOK_DIR = ROOT / "notebooks"
+from helpers.paths import NOTEBOOKS
 
 
-def notebook_paths(notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:
+def notebook_paths(notebook_dir: Path = NOTEBOOKS) -> list[Path]:
     """The suite's notebooks in teaching order (their NN_ prefix)."""
     return sorted(notebook_dir.glob("[0-9][0-9]_*.ipynb"))
 

@@ -20,9 +20,10 @@ import shutil
 import sys
 from pathlib import Path
 
-from helpers.course import NOTEBOOK_DIR, ROOT, attribution, cell_text, executed_seconds, notebook_paths
+from helpers.course import attribution, cell_text, executed_seconds, notebook_paths
+from helpers.paths import ARTIFACTS, NOTEBOOKS, README
 
-OUT_DIR = ROOT / "artifacts" / "site"
+OUT_DIR = ARTIFACTS / "site"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 # The repository the Colab links open; GAP_CLINIC_REPO or --repo overrides it (a Colab link already in a
 # notebook, e.g. its "Open in Colab" badge, wins over both).
@@ -193,7 +194,7 @@ repository:</p>
 """
 
 
-def build(out_dir: Path = OUT_DIR, notebook_dir: Path = NOTEBOOK_DIR, *, student: bool = False,
+def build(out_dir: Path = OUT_DIR, notebook_dir: Path = NOTEBOOKS, *, student: bool = False,
           repo: str = DEFAULT_REPO, branch: str = DEFAULT_BRANCH) -> list[Path]:
     """Write the site into out_dir (emptied first); returns the pages written, the landing page first."""
     from helpers.course.student import studentize
@@ -201,7 +202,7 @@ def build(out_dir: Path = OUT_DIR, notebook_dir: Path = NOTEBOOK_DIR, *, student
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = README.read_text(encoding="utf-8")
     commands = readme_commands(readme)[:2]
     paths = notebook_paths(notebook_dir)
     nbs = [json.loads(p.read_text(encoding="utf-8")) for p in paths]

@@ -26,11 +26,12 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers.course import NOTEBOOK_DIR, ROOT, cell_text, notebook_paths
+from helpers.course import cell_text, notebook_paths
+from helpers.paths import ARTIFACTS, NOTEBOOKS
 
 ANSWER_TAGS = frozenset({"solution", "solutions", "answer", "answers"})
 KEEP_TAG = "student"
-OUT_DIR = ROOT / "artifacts" / "student"
+OUT_DIR = ARTIFACTS / "student"
 
 ANSWER_SUMMARY = re.compile(r"\b(answers?|solutions?)\b", re.IGNORECASE)
 SOLUTION_HEADING = re.compile(r"^\s*(?:-{3,}\s*)?(#{1,6})\s*(solutions?|answers?)\b", re.IGNORECASE)
@@ -149,7 +150,7 @@ def write_student_copies(out_dir: Path = OUT_DIR, paths: list[Path] | None = Non
     """Write a student copy of each notebook into out_dir; returns what each lost, by file name."""
     out_dir.mkdir(parents=True, exist_ok=True)
     report = {}
-    for path in paths or notebook_paths(NOTEBOOK_DIR):
+    for path in paths or notebook_paths(NOTEBOOKS):
         nb, removed = studentize(json.loads(path.read_text(encoding="utf-8")))
         (out_dir / path.name).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         report[path.name] = removed

@@ -39,9 +39,10 @@ import numpy as np
 from helpers.doctor.checks import LOSSES, diagnose_history, ordered_codes
 from helpers.doctor.findings import Finding
 from helpers.doctor.readers import read_runs
+from helpers.paths import DOCTOR_CORPUS
 
 # Runtime data lives under data/, never tests/ (issue 29).
-CORPUS = Path(__file__).resolve().parents[2] / "data" / "doctor_corpus"
+CORPUS = DOCTOR_CORPUS  # the corpus's folder (helpers.paths holds every repository path)
 LABELS = ("HEALTHY", "OVERFITTING", "UNDERFITTING", "VAL_NOISY", "VAL_AT_CHANCE", "STALE_NORM_STATS",
           "METRIC_INCONSISTENT", "POPULATION_SHIFT", "OTHER")
 CODE_TO_LABEL = {"METRIC_INCONSISTENT": "METRIC_INCONSISTENT", "STALE_NORM_STATS": "STALE_NORM_STATS",

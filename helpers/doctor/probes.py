@@ -21,9 +21,6 @@ def _framework(model: Any) -> str:
     return framework_of(model)
 
 
-_cross_entropy = cross_entropy  # the old private name
-
-
 def score_both_modes(model: Any, x: Any, y: np.ndarray, *, from_logits: bool | None = None) -> dict[str, float]:
     """Loss and accuracy of one forward pass in training mode and one in inference mode.
 
