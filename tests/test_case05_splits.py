@@ -268,3 +268,20 @@ def test_run_seeds_takes_the_posts_knobs_by_name():
         case.run_seeds(stride=5)
     with pytest.raises(TypeError):
         case.run_seeds(frames_only=True)
+
+
+def test_cross_validation_folds_keep_recordings_whole_and_reject_what_has_no_folds():
+    """Cell 38's cross-validation: each fold trains on 40 of a seed's 60 recordings and validates on the other 20,
+    none shared; a fold of a window split, or a fourth fold, is refused by name."""
+    runs = case.reference_runs()
+    for r in runs:
+        for name in case.folds():
+            info = r[name].info
+            assert (info["train_recordings"], info["val_recordings"], info["val_sharing_recording"]) == (40, 20, 0)
+    for r in runs:  # "cross-validation picks augmentation on every seed"
+        scores = case.cross_validation(r)
+        assert max(scores, key=lambda name: scores[name][0]) == case.AUGMENTED_LONGER
+    with pytest.raises(ValueError, match=r"fold=3 .*0, 1, 2"):
+        case.FoldConfig(fold=3)
+    with pytest.raises(ValueError, match="split='window'"):
+        case.FoldConfig(split="window")

@@ -194,6 +194,24 @@ def show_choice(reference_runs: list[dict[str, History]]) -> None:
               f"seeds 0, 1, 2: {_per_seed(signed_val_minus_test(reference_runs, chosen))}")
 
 
+def show_cross_validation(reference_runs: list[dict[str, History]]) -> None:
+    """The two leading runs of the 6-recording pool, cross-validated on each seed's one dataset (3 folds: every one
+    of its 60 recordings validates once): the choice, and cross-validation − test beside the single split's."""
+    from helpers.scenarios.case05_splits.claims import cross_validation
+
+    print("grouped 3-fold cross-validation, each seed's 60 recordings (40 train, 20 validate per fold):")
+    cv, single = [], []
+    for seed, runs in enumerate(reference_runs):
+        scores = cross_validation(runs)
+        chosen = max(scores, key=lambda name: scores[name][0])
+        cells = "; ".join(f"{name}: CV {v:.3f}, test {t:.3f}" for name, (v, t) in scores.items())
+        cv.append(scores[chosen][0] - scores[chosen][1])
+        single.append(signed_val_minus_test([runs], chosen)[0])
+        print(f" seed {seed}: {cells}\n   chooses {chosen}: CV − test {cv[-1]:+.3f}, "
+              f"one split's validation − test {single[-1]:+.3f}")
+    print(f"mean of the seeds: CV − test {np.mean(cv):+.3f}, one split's validation − test {np.mean(single):+.3f}")
+
+
 def show_retrained(reference_runs: list[dict[str, History]]) -> None:
     """The chosen run retrained on train + validation (same epochs): new-recording accuracy beside the chosen run's,
     paired by seed."""
