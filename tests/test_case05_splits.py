@@ -147,6 +147,9 @@ def test_the_model_is_chosen_on_validation_and_the_retrain_is_that_choice():
     assert case.choose_on_validation(runs, list(pool))[0][0] == case.BEST
     six = [name for name, config in pool.items() if config.recordings == 6]
     assert case.choose_on_validation(runs, six)[0][0] == case.AUGMENTED_LONGER
+    # "seed 2 alone picks another run" from the 6-recording pool (the realistic one, printed first)
+    alone_six = [case.choose_on_validation([r], six)[0][0] for r in runs]
+    assert alone_six[:2] == [case.AUGMENTED_LONGER] * 2 and alone_six[2] != case.AUGMENTED_LONGER
     # "one seed alone would pick 24 recordings without augmentation, a close second"
     alone = [case.choose_on_validation([r], list(pool))[0][0] for r in runs]
     assert set(alone) == {case.BEST, case.RECORDINGS_LONGER}
@@ -174,11 +177,15 @@ def test_the_augmented_window_figure_shows_shifted_relit_copies():
 
 
 def test_the_post_cells_data_is_the_reference_runs_data():
-    for split, name in (("recording", case.POST), ("window", case.WINDOWS)):
-        mine, committed = case.post_data(split=split), case.run_data(name)
+    for split, recordings, name in (("recording", 6, case.POST), ("window", 6, case.WINDOWS),
+                                    ("recording", 24, case.MOST), ("recording", 12, "12 recordings per class")):
+        mine, committed = case.post_data(split=split, recordings=recordings), case.load_data(
+            {**case.configs(), **case.fixes()}[name])
         assert all(np.array_equal(mine[k], committed[k]) for k in ("x_train", "y_train", "x_val", "y_val", "x_test"))
     with pytest.raises(ValueError, match="split='frame'"):
         case.post_data(split="frame")
+    with pytest.raises(ValueError, match=r"recordings=3 .*6, 12, 24"):
+        case.post_data(recordings=3)
 
 
 def _figure():
@@ -190,25 +197,30 @@ def _figure():
     return plt, plt.figure()
 
 
-def test_the_post_cells_figure_draws_the_reference_of_the_students_split():
-    """After the exercise's edit to "window" the live run lands on the window split's committed seeds, under a
-    title naming that split; the split travels with post_data's data."""
+def test_the_post_cells_figure_draws_the_reference_of_the_students_setting():
+    """Cells 7/12: the live run is drawn over the committed seeds of the same split and recordings per class, under a
+    title naming them, with the reference's logged training band (the live run's quantity) beside the re-scored one."""
     runs = case.reference_runs()
-    for split, name, words in (("recording", case.POST, "split by recording"),
-                               ("window", case.WINDOWS, "random 80/20 of windows")):
-        data = case.post_data(split=split)
-        assert data["split"] == split
-        live = {"accuracy": [0.5] * 20, "val_accuracy": [0.4] * 20}
+    live = {"accuracy": [0.5] * 20, "val_accuracy": [0.4] * 20}
+    for split, recordings, name, words in (("recording", 6, case.POST, "split by recording"),
+                                           ("window", 6, case.WINDOWS, "random 80/20 of windows"),
+                                           ("recording", 24, case.MOST, "24 recordings per class")):
         plt, fig = _figure()
-        case.draw_post_beside_reference(fig, live, runs, split=data["split"])
+        case.draw_your_run(fig, live, {"split": split, "recordings": recordings}, runs)
         ax = fig.axes[0]
         assert words in ax.get_title()
-        band = next(line for line in ax.get_lines() if line.get_label().startswith(case.LABELS["val"]))
-        expected = np.mean([r[name]["val_accuracy"] for r in runs], axis=0)
-        assert np.allclose(band.get_ydata(), expected)
+        lines = {line.get_label(): line for line in ax.get_lines()}
+        band = next(v for k, v in lines.items() if k.startswith(case.LABELS["val"]))
+        assert np.allclose(band.get_ydata(), np.mean([r[name]["val_accuracy"] for r in runs], axis=0))
+        logged = lines["train (as logged), mean of 3 seeds"]
+        assert np.allclose(logged.get_ydata(), np.mean([r[name]["accuracy"] for r in runs], axis=0))
         plt.close(fig)
+    plt, fig = _figure()
+    case.draw_your_run(fig, live, {"split": "window", "recordings": 24}, runs)
+    assert "no committed run" in fig.axes[0].get_title()
+    plt.close(fig)
     with pytest.raises(ValueError, match="split='frame'"):
-        case.draw_post_beside_reference(_figure()[1], live, runs, split="frame")
+        case.draw_your_run(_figure()[1], live, {"split": "frame", "recordings": 6}, runs)
 
 
 def test_the_grid_figure_shows_one_quantity_and_the_longer_figure_its_own_baseline():
@@ -220,9 +232,19 @@ def test_the_grid_figure_shows_one_quantity_and_the_longer_figure_its_own_baseli
     names = [label.get_text() for label in ax.get_yticklabels()]
     assert names[0] == case.POST_LONGER and case.BEST in names
     printed = [float(t.get_text()) for t in ax.texts if t.get_text().replace(".", "", 1).isdigit()]
-    dots = [np.mean([case.figures.last_epoch_test(r[name]) for r in runs]) for name in names]
-    assert np.allclose(printed, np.round(dots, 2), atol=0.005)  # the printed means are the dots' means
+    dots = [np.mean([case.final(r[name], "test_accuracy") for r in runs]) for name in names]
+    assert np.allclose(printed, np.round(dots, 2), atol=0.005)  # the printed means: last-3-epoch means, as printed
+    assert f"mean of the last {case.LAST} epochs" in ax.get_xlabel()
     plt.close(fig)
+
+
+def test_each_bar_is_the_bootstrap_spread_centred_on_its_dot():
+    """Dots are last-3-epoch means (show_grid's quantity); a bar keeps the last epoch's bootstrap width around it."""
+    h = case.reference_runs()[0][case.POST]
+    low, high = case.figures.test_bar(h)
+    raw_low, raw_high = case.recording_bootstrap(h)
+    assert low < case.final(h, "test_accuracy") < high
+    assert np.isclose(high - low, raw_high - raw_low)
 
 
 def test_more_recordings_count_their_training_windows():
@@ -246,3 +268,20 @@ def test_run_seeds_takes_the_posts_knobs_by_name():
         case.run_seeds(stride=5)
     with pytest.raises(TypeError):
         case.run_seeds(frames_only=True)
+
+
+def test_cross_validation_folds_keep_recordings_whole_and_reject_what_has_no_folds():
+    """Cell 38's cross-validation: each fold trains on 40 of a seed's 60 recordings and validates on the other 20,
+    none shared; a fold of a window split, or a fourth fold, is refused by name."""
+    runs = case.reference_runs()
+    for r in runs:
+        for name in case.folds():
+            info = r[name].info
+            assert (info["train_recordings"], info["val_recordings"], info["val_sharing_recording"]) == (40, 20, 0)
+    for r in runs:  # "cross-validation picks augmentation on every seed"
+        scores = case.cross_validation(r)
+        assert max(scores, key=lambda name: scores[name][0]) == case.AUGMENTED_LONGER
+    with pytest.raises(ValueError, match=r"fold=3 .*0, 1, 2"):
+        case.FoldConfig(fold=3)
+    with pytest.raises(ValueError, match="split='window'"):
+        case.FoldConfig(split="window")

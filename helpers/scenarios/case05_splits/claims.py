@@ -9,6 +9,7 @@ from helpers.scenarios.case05_splits.runs import (
     AUGMENTED_LONGER,
     BEST,
     BOOTSTRAP,
+    CROSS_VALIDATED,
     LONGER_EPOCHS,
     MORE_RECORDINGS,
     MOST,
@@ -21,6 +22,7 @@ from helpers.scenarios.case05_splits.runs import (
     WINDOWS,
     candidates,
     fixes,
+    folds,
     longer,
     regularisers,
 )
@@ -47,7 +49,8 @@ BANDS: dict[str, tuple[float, float]] = {
     "separate_val_accuracy": (0.0, 0.15),
     "separate_train_accuracy": (0.08, 0.35),
     # The grid (reference only; tests/test_case05_splits.py retrains the story runs and one fix). Each change is
-    # new-recording accuracy minus the post's, same seed. The step schedule slows the fit and lowers it on every seed.
+    # new-recording accuracy minus the post's, same seed. The learning-rate (step) schedule slows the fit and lowers
+    # it on every seed.
     "learning_rate_schedule_test_change": (-0.2, -0.01),
     # Removing all dropout moves it by less than the seeds scatter on their own, either sign.
     "no_dropout_test_change": (-0.12, 0.08),
@@ -57,7 +60,8 @@ BANDS: dict[str, tuple[float, float]] = {
     # No regulariser of the twelve raises new-recording accuracy by more than the post's own seeds scatter (they span
     # ~0.08) on any seed; the largest gain of the twelve is a few points.
     "regulariser_largest_test_gain": (-0.1, 0.12),
-    # The one above the post on every seed: the posted dropout on the frames only (none in the head), by a few points.
+    # Above the post on every seed in the last-3-epoch mean (the figures' dots): the posted dropout on the frames only
+    # (none in the head), by a few points; at the last epoch alone one seed flips, so the notebook says "not settled".
     "dropout_on_the_frames_only_test_change": (0.0, 0.12),
     # Lower on every seed: fewer units, a second LSTM, strong L2 (and the schedule, above).
     "lstm_4_units_test_change": (-0.3, 0.0),
@@ -70,8 +74,9 @@ BANDS: dict[str, tuple[float, float]] = {
     "smaller_per_frame_cnn_train_accuracy": (0.5, 0.93),
     "smaller_per_frame_cnn_test_change": (-0.3, -0.03),
     "more_recordings_minus_best_no_new_recording": (0.05, 0.5),
-    # Given 60 epochs (against the post given 60: it gains a few points itself, training at 1.0), augmentation helps on
-    # every seed, the smaller CNN still lowers it, 24 recordings gain far more than at 30 epochs, and with augmentation
+    # Given 60 epochs (against the post given 60: it gains a few points itself, training at 1.0), augmentation is above
+    # the post on average (every seed in the last-3 mean, one by under 2 test windows, which flips at the last epoch),
+    # the smaller CNN still lowers it, 24 recordings gain far more than at 30 epochs, and with augmentation
     # they reach about 0.8 on new recordings on every seed (the highest mean measured), with a small train - val gap.
     # Whether augmentation adds to 24 recordings is not settled: positive on average, not on every seed.
     "post_longer_test_change": (0.0, 0.15),
@@ -105,8 +110,12 @@ BANDS: dict[str, tuple[float, float]] = {
     "chosen_val_accuracy": (0.65, 0.9),
     "chosen_val_minus_test": (-0.12, 0.03),
     "chosen_val_margin_over_six_recordings": (0.0, 0.35),
-    # Chosen from the post's 6 recordings only (augmentation, 60 epochs): validation overstates test on every seed.
+    # Chosen from the post's 6 recordings only (the realistic pool, printed first: augmentation, 60 epochs): validation
+    # overstates test on every seed.
     "augmentation_60_epochs_val_minus_test": (0.03, 0.3),
+    # Cross-validated by recording on each seed's one dataset (3 folds, the 6-recording pool's two leaders): it picks
+    # augmentation, 60 epochs, on every seed (the test asserts it), and still overstates its test on every seed.
+    "cross_validated_val_minus_test": (0.0, 0.2),
     # The chosen configuration retrained on train + validation (24 recordings per class instead of 16, same 60
     # epochs): higher on new recordings than the chosen run, on every seed.
     "retrained_test_accuracy": (0.8, 1.0),
@@ -193,6 +202,10 @@ def measure(histories: dict[str, History]) -> dict[str, float]:
         out["chosen_val_margin_over_six_recordings"] = chosen_val - max(final(h[n], "val_accuracy") for n in six)
         out["augmentation_60_epochs_val_minus_test"] = (final(h[AUGMENTED_LONGER], "val_accuracy")
                                                         - final(h[AUGMENTED_LONGER], "test_accuracy"))
+    if all(n in h for n in folds()):  # the 6-recording pool's two leaders, cross-validated on this seed's data
+        scores = cross_validation(h)
+        chosen = max(scores, key=lambda name: scores[name][0])
+        out["cross_validated_val_minus_test"] = scores[chosen][0] - scores[chosen][1]
     if RETRAINED in h:
         out["retrained_test_accuracy"] = final(h[RETRAINED], "test_accuracy")
         out["retrained_train_accuracy"] = final(h[RETRAINED], "train_eval_accuracy")
@@ -207,6 +220,14 @@ def measure(histories: dict[str, History]) -> dict[str, float]:
         out["most_recordings_train_accuracy"] = final(h[MOST], "train_eval_accuracy")
         out["most_recordings_gap_narrowing"] = out["post_train_minus_val"] - out["most_recordings_train_minus_val"]
     return out
+
+
+def cross_validation(runs: dict[str, History]) -> dict[str, tuple[float, float]]:
+    """One seed's grouped 3-fold cross-validation: {candidate: (mean validation over its folds, mean new-recording
+    test of the same fold models)}, each fold's number the mean of its last LAST epochs."""
+    return {name: (float(np.mean([final(runs[f"{name}, fold {k}"], "val_accuracy") for k in range(3)])),
+                   float(np.mean([final(runs[f"{name}, fold {k}"], "test_accuracy") for k in range(3)])))
+            for name in CROSS_VALIDATED}
 
 
 def choose_on_validation(reference_runs: list[dict[str, History]], names: list[str]) -> list[tuple[str, float]]:

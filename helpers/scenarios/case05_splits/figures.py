@@ -53,36 +53,48 @@ def plot_seed_band(ax, runs: list[History], split: str, label: str | None = None
     ax.fill_between(x, curves.min(axis=0), curves.max(axis=0), color=COLORS[split], alpha=0.2, linewidth=0)
 
 
-# The reference run drawn beside the post cells' live run, and its title, for each value of the marked line.
-POST_REFERENCE = {"recording": (POST, "the post's network, split by recording: training climbs, validation stays poor"),
-                  "window": (WINDOWS, "the post's network, random 80/20 of windows: validation follows training")}
+# The reference run drawn beside the post cells' live run, and its title, for each (split, recordings per class) of
+# post_data; a setting without a committed run draws the live run alone.
+POST_REFERENCE = {
+    ("recording", 6): (POST, "the post's network, split by recording: training climbs, validation stays poor"),
+    ("window", 6): (WINDOWS, "the post's network, random 80/20 of windows: validation follows training"),
+    ("recording", 12): ("12 recordings per class", "the post's network, 12 recordings per class, split by recording"),
+    ("recording", 24): (MOST, "the post's network, 24 recordings per class, split by recording"),
+}
 
 
-def draw_post_beside_reference(fig, live: dict[str, list[float]], reference_runs: list[dict[str, History]],
-                               split: str = "recording") -> None:
-    """The live run of the post's cells (dots) over the reference seeds of the same ``split`` (mean line, min–max
-    band), under a title naming that split (``split``: post_data's, "recording" or "window")."""
+def draw_your_run(fig, live: dict[str, list[float]], data: dict, reference_runs: list[dict[str, History]]) -> None:
+    """The live run of the post's cells (dots) over the committed seeds of the same setting (``data``: post_data's,
+    which records its split and recordings per class): mean line, min–max band, train as logged and re-scored."""
     from helpers.curves import draw_chance
     from helpers.validate import check_choice
 
-    check_choice("split", split, tuple(POST_REFERENCE))
-    name, title = POST_REFERENCE[split]
+    check_choice("split", data["split"], ("recording", "window"))
+    name, title = POST_REFERENCE.get((data["split"], data["recordings"]), (None, (
+        f"the post's network, {data['recordings']} recordings per class, split by {data['split']}: "
+        "no committed run of this setting, your run alone")))
     ax = fig.subplots()
-    runs = [r[name] for r in reference_runs]
-    for part in ("train_eval", "val"):
-        plot_seed_band(ax, runs, part)
+    runs = [r[name] for r in reference_runs] if name else []
+    if runs:
+        for part in ("train_eval", "val"):
+            plot_seed_band(ax, runs, part)
+        logged = np.mean([h["accuracy"] for h in runs], axis=0)  # the quantity of the live run's dashed line
+        ax.plot(runs[0].epochs, logged, "--", color=COLORS["train_eval"], lw=1,
+                label=f"train (as logged), mean of {len(runs)} seeds")
     epochs = np.arange(1, len(live["val_accuracy"]) + 1)
     ax.plot(epochs, live["accuracy"], "o--", ms=3, color=COLORS["train_eval"], label="your run: train (as logged)")
     ax.plot(epochs, live["val_accuracy"], "o", ms=4, color=COLORS["val"], label="your run: validation")
     draw_chance(ax, 0.1)
-    train = np.mean([final(h, "train_eval_accuracy") for h in runs])
-    val = np.mean([final(h, "val_accuracy") for h in runs])
-    last = runs[0].n_epochs
-    ax.annotate("", xy=(last + 0.6, train), xytext=(last + 0.6, val),
-                arrowprops={"arrowstyle": "<->", "color": "0.3"})
-    ax.annotate(f"train − val over the last {LAST} epochs:\n{train - val:+.2f} (mean of {len(runs)} seeds)",
-                xy=(last + 0.6, (train + val) / 2), xytext=(last * 0.62, 0.2), fontsize=8, ha="center",
-                arrowprops={"arrowstyle": "->", "color": "0.3"}, bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
+    last = runs[0].n_epochs if runs else len(epochs)
+    if runs:
+        train = np.mean([final(h, "train_eval_accuracy") for h in runs])
+        val = np.mean([final(h, "val_accuracy") for h in runs])
+        ax.annotate("", xy=(last + 0.6, train), xytext=(last + 0.6, val),
+                    arrowprops={"arrowstyle": "<->", "color": "0.3"})
+        ax.annotate(f"train − val over the last {LAST} epochs:\n{train - val:+.2f} (mean of {len(runs)} seeds)",
+                    xy=(last + 0.6, (train + val) / 2), xytext=(last * 0.62, 0.2), fontsize=8, ha="center",
+                    arrowprops={"arrowstyle": "->", "color": "0.3"},
+                    bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
     ax.set(xlabel="epoch", ylabel="accuracy", ylim=(-0.02, 1.02), title=title)
     ax.set_xlim(0, last + 1.5)
     ax.grid(alpha=0.3)
@@ -127,6 +139,15 @@ def last_epoch_test(history: History) -> float:
     return float(np.mean(history.arrays["test_predicted"] == history.arrays["test_label"]))
 
 
+def test_bar(history: History) -> tuple[float, float]:
+    """The bar drawn around a run's dot (new-recording accuracy, mean of the last LAST epochs): the 90 % spread of the
+    recording bootstrap, computed on the last epoch's predictions (the only ones stored) and moved to centre on the
+    dot, so dot and bar are one quantity."""
+    low, high = recording_bootstrap(history)
+    shift = final(history, "test_accuracy") - last_epoch_test(history)
+    return low + shift, high + shift
+
+
 def grid_table(reference_runs: list[dict[str, History]], names: list[str]) -> list[tuple[str, float, float, float]]:
     """(run, mean, min, max) over seeds of each run's change in new-recording accuracy against the post's."""
     rows = []
@@ -161,16 +182,16 @@ def draw_grid(fig, reference_runs: list[dict[str, History]], groups: list | None
     names = [n for _, ns, _ in groups for n in ns]
     colors = {n: color for _, ns, color in groups for n in ns}
     ax = fig.subplots()
-    base = [last_epoch_test(r[baseline]) for r in reference_runs]
+    base = [final(r[baseline], "test_accuracy") for r in reference_runs]
     ax.axvspan(min(base), max(base), color="0.85", zorder=0, label=f"{baseline}: its seeds' min–max")
     for row, name in enumerate(names):
         for k, r in enumerate(reference_runs):
             h = r[name]
-            low, high = recording_bootstrap(h)
+            low, high = test_bar(h)
             y = row + (k - 1) * 0.2
             ax.plot([low, high], [y, y], color="0.6", lw=0.9)
-            ax.plot(last_epoch_test(h), y, "o", ms=3.5, color=colors[name])
-        mean = np.mean([last_epoch_test(r[name]) for r in reference_runs])
+            ax.plot(final(h, "test_accuracy"), y, "o", ms=3.5, color=colors[name])
+        mean = np.mean([final(r[name], "test_accuracy") for r in reference_runs])
         ax.plot([mean, mean], [row - 0.42, row + 0.42], color=colors[name], lw=2)
         ax.text(1.01, row, f"{mean:.2f}", transform=ax.get_yaxis_transform(), va="center", fontsize=7)
     ax.text(1.01, -0.9, "mean", transform=ax.get_yaxis_transform(), va="center", fontsize=7)
@@ -185,8 +206,9 @@ def draw_grid(fig, reference_runs: list[dict[str, History]], groups: list | None
         start += len(ns)
     ax.axvline(0.1, color="0.5", ls="--", lw=1)
     ax.text(0.105, len(names) - 0.6, "chance", fontsize=7, color="0.4")
-    ax.set(xlim=(0, 1), xlabel="new-recording test accuracy at the last epoch; dots: seeds, bars: their 90 % "
-           "bootstrap over the 40 test recordings; vertical ticks and numbers: mean of the seeds' dots", title=title)
+    ax.set(xlim=(0, 1), xlabel=f"new-recording test accuracy, mean of the last {LAST} epochs (dots: seeds; ticks and "
+           "numbers: their mean)\nbars: 90 % bootstrap over the 40 test recordings (last epoch's "
+           "predictions), centred on the dot", title=title)
     ax.title.set_fontsize(9)
     ax.xaxis.label.set_fontsize(8)
     ax.legend(fontsize=7, loc="upper left")
@@ -202,23 +224,25 @@ def draw_longer(fig, reference_runs: list[dict[str, History]]) -> None:
 def draw_recordings(fig, reference_runs: list[dict[str, History]]) -> None:
     """New-recording accuracy against the number of recordings per class: seeds as dots with recording-level
     bootstrap bars, the mean as a line; training accuracy beside it."""
+    from helpers.curves import draw_chance
+
     runs = {6: POST, 12: "12 recordings per class", 24: MOST}
     ax = fig.subplots()
     for split, marker in (("train_eval", "s"), ("test", "o")):
         means = []
         for n, name in runs.items():
-            values = [last_epoch_test(r[name]) if split == "test" else r[name][f"{split}_accuracy"][-1]
-                      for r in reference_runs]  # both at the last epoch, the one the bootstrap bars resample
+            values = [final(r[name], f"{split}_accuracy") for r in reference_runs]  # the grid's quantity
             means.append(np.mean(values))
             for k, (r, v) in enumerate(zip(reference_runs, values, strict=True)):
                 x = n * (1 + (k - 1) * 0.04)
                 if split == "test":
-                    low, high = recording_bootstrap(r[name])
+                    low, high = test_bar(r[name])
                     ax.plot([x, x], [low, high], color="0.6", lw=1)
                 ax.plot(x, v, marker, ms=4, color=COLORS[split], alpha=0.8)
         bars = "; bars: 90 % bootstrap over recordings" if split == "test" else ""
-        ax.plot(list(runs), means, "-", color=COLORS[split], label=f"{LABELS[split]}, last epoch, mean of seeds{bars}")
-    ax.axhline(0.1, color="0.5", ls="--", lw=1)
+        ax.plot(list(runs), means, "-", color=COLORS[split],
+                label=f"{LABELS[split]}, mean of last {LAST} epochs and of seeds{bars}")
+    draw_chance(ax, 0.1)
     ax.set_xscale("log", base=2)
     ax.set_xticks(list(runs), [f"{n}\n({n - max(1, round(n / 3))} in training)" for n in runs])
     ax.set_xlim(4.5, 32)
@@ -226,7 +250,7 @@ def draw_recordings(fig, reference_runs: list[dict[str, History]]) -> None:
            ylim=(0, 1.02), title="new-recording accuracy against the number of independent recordings")
     ax.title.set_fontsize(10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=7.5, loc="lower right", bbox_to_anchor=(1, 0.12))
 
 
 def nearest_training_windows(data: dict[str, np.ndarray], n: int = 3) -> list[tuple[int, int, float]]:
@@ -281,10 +305,10 @@ def draw_panel(fig, history: History, config: SplitsConfig) -> None:
                   f"{config.recordings} recordings/class, stride {config.stride}")
     share = history.info["val_sharing_frame"], history.info["val_sharing_recording"]
     gap = final(history, "val_accuracy") - final(history, "test_accuracy")
-    ax.text(0.99, 0.02, f"val windows sharing a frame with train: {share[0]:.0%}\n"
-            f"val windows sharing a recording with train: {share[1]:.0%}\n"
+    ax.text(1.02, 0.5, f"val windows sharing a frame\nwith train: {share[0]:.0%}\n"
+            f"val windows sharing a recording\nwith train: {share[1]:.0%}\n"
             f"val − test (last {LAST} epochs): {gap:+.2f}",
-            transform=ax.transAxes, ha="right", va="bottom", fontsize=7.5,
+            transform=ax.transAxes, ha="left", va="center", fontsize=7.5,  # beside the axes: nothing covered
             bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
 
 

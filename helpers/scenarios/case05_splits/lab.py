@@ -20,6 +20,7 @@ from helpers.scenarios.case05_splits.runs import (
     VAL_FRACTION,
     VAL_RECORDING_SHARE,
     WINDOW,
+    FoldConfig,
     RetrainConfig,  # its own statement: train's imports stay as digested
     SplitsConfig,
 )
@@ -237,5 +238,40 @@ def train_on_train_val(config: RetrainConfig, progress: Progress | None = None) 
                           test_label=d["y_test"].astype("int16"), test_recording=d["recording_test"].astype("int32"))
     history.info.update(n_train=len(y), n_test=len(d["y_test"]), test_recordings=len(np.unique(d["recording_test"])),
                         train_recordings=len(np.unique(np.concatenate([d["recording_train"], d["recording_val"]]))),
+                        parameters=int(model.count_params()), classes=config.sizes["classes"])
+    return history
+
+
+def train_fold(config: FoldConfig, progress: Progress | None = None) -> History:
+    """One fold of grouped cross-validation: the run's training and validation windows together, split by
+    StratifiedGroupKFold (3 folds, each recording on one side, shuffled with the seed); trains on the fold's two
+    thirds, validates on its third, and scores the same new recordings as the run it comes from."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    from helpers import keras_lab
+
+    d = load_data(config)
+    x, y = np.concatenate([d["x_train"], d["x_val"]]), np.concatenate([d["y_train"], d["y_val"]])
+    groups = np.concatenate([d["recording_train"], d["recording_val"]])
+    splitter = StratifiedGroupKFold(n_splits=3, shuffle=True, random_state=config.seed)
+    train_idx, val_idx = list(splitter.split(x, y, groups))[config.fold]
+    keras_lab.set_seeds(config.seed)
+    model = build_model(config)
+    rescored = np.random.default_rng(config.seed).permutation(train_idx)[:TRAIN_EVAL]
+    scores = keras_lab.InferenceScores({"train_eval": (x[rescored], y[rescored]), "val": (x[val_idx], y[val_idx]),
+                                        "test": (d["x_test"], d["y_test"])}, progress)
+    if config.augment:
+        history = keras_lab.fit(model, augmented(x[train_idx], y[train_idx], config.seed, config.epochs),
+                                epochs=config.epochs, callbacks=[scores])
+    else:
+        history = keras_lab.fit(model, (x[train_idx], y[train_idx]), epochs=config.epochs, batch_size=BATCH,
+                                callbacks=[scores])
+    history.arrays.update(test_predicted=scores.predicted["test"].astype("int16"),
+                          test_label=d["y_test"].astype("int16"), test_recording=d["recording_test"].astype("int32"))
+    history.info.update(n_train=len(train_idx), n_val=len(val_idx), n_test=len(d["y_test"]),
+                        train_recordings=len(np.unique(groups[train_idx])),
+                        val_recordings=len(np.unique(groups[val_idx])),
+                        val_sharing_recording=float(np.isin(groups[val_idx], groups[train_idx]).mean()),
+                        test_recordings=len(np.unique(d["recording_test"])),
                         parameters=int(model.count_params()), classes=config.sizes["classes"])
     return history

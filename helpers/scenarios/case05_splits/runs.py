@@ -113,6 +113,25 @@ class RetrainConfig(SplitsConfig):
         check_choice("lr_schedule", self.lr_schedule, ("constant",))
 
 
+@dataclass(frozen=True)
+class FoldConfig(SplitsConfig):
+    """One fold of grouped 3-fold cross-validation (the notebook's StratifiedGroupKFold, shuffled with the seed) over
+    a split-by-recording run's training and validation recordings together: two thirds train, a third validates,
+    the same new recordings test. A subclass with its own trainer, so every SplitsConfig run keeps its cache key."""
+
+    fold: int = 0
+
+    trainer = "helpers.scenarios.case05_splits:train_fold"
+
+    def validate(self) -> None:
+        super().validate()
+        check_choice("fold", self.fold, (0, 1, 2))
+        check_choice("split", self.split, ("recording",))  # folds of recordings; a window split has none
+        check_choice("shuffle", self.shuffle, ("joint",))
+        check_choice("transfer", self.transfer, (False,))
+        check_choice("lr_schedule", self.lr_schedule, ("constant",))
+
+
 Config = SplitsConfig
 # The post's own numbers (as the question states them).
 POSTED = {"n_train": 6780, "n_val": 1484, "frames": 3, "frame_side": 100, "classes": 30,
@@ -215,13 +234,27 @@ def retrained(scale: str = "mini") -> dict[str, RetrainConfig]:
     return {RETRAINED: RetrainConfig(**asdict(longer(scale)[BEST]))}
 
 
+# Cross-validated on one dataset (each seed's), 3 folds each: the two runs of the 6-recording pool that lead on the
+# held-out validation split.
+CROSS_VALIDATED = (f"augmentation, {LONGER_EPOCHS} epochs", f"dropout on the frames only, {LONGER_EPOCHS} epochs")
+
+
+def folds(scale: str = "mini") -> dict[str, FoldConfig]:
+    """Each of CROSS_VALIDATED's configurations, one run per fold ("<run>, fold <k>")."""
+    from dataclasses import asdict  # here, not at the top, as in retrained()
+
+    runs = longer(scale)
+    return {f"{name}, fold {k}": FoldConfig(**asdict(runs[name]), fold=k) for name in CROSS_VALIDATED
+            for k in range(3)}
+
+
 MOST = "24 recordings per class"  # the fix that moves new-recording accuracy most in 30 epochs
 
 
 def reference_configs(scale: str = "mini") -> dict[str, SplitsConfig]:
     """Every run a claim rests on (and the names notebook 06's clinic reads)."""
     story = configs(scale)
-    return {**story, **fixes(scale), **regularisers(scale), **longer(scale), **retrained(scale),
+    return {**story, **fixes(scale), **regularisers(scale), **longer(scale), **retrained(scale), **folds(scale),
             "split by recording": story[POST]}  # the clinic's name for the post's run (same config, cached)
 
 # The runs `make test` retrains on this machine (seed 0): the story and one fix; the rest of the grid (the

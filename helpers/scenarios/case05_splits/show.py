@@ -36,6 +36,16 @@ def _per_seed(values: list[float]) -> str:
     return ", ".join(f"{v:+.3f}" for v in values)
 
 
+def _paired(reference_runs: list[dict[str, History]], name: str, baseline: str) -> str:
+    """Run ``name`` minus ``baseline`` on new recordings, per seed: the last LAST epochs' mean (the figures' dots),
+    then the last epoch alone, to show whether a small margin survives the epoch read."""
+    from helpers.scenarios.case05_splits.figures import last_epoch_test
+
+    mean = [final(r[name], "test_accuracy") - final(r[baseline], "test_accuracy") for r in reference_runs]
+    last = [last_epoch_test(r[name]) - last_epoch_test(r[baseline]) for r in reference_runs]
+    return f"{_per_seed(mean)} (last epoch alone: {_per_seed(last)})"
+
+
 def signed_val_minus_test(reference_runs: list[dict[str, History]], name: str) -> list[float]:
     """Validation minus new-recording accuracy (last LAST epochs) of run ``name``, one per seed: positive means
     validation promised more than new recordings gave."""
@@ -76,8 +86,7 @@ def show_grid(reference_runs: list[dict[str, History]]) -> None:
     for name, mean, low, high in grid_table(reference_runs, [*regularisers(), *fixes()]):
         print(f"  {name:40s} {mean:+.2f} [{low:+.2f}, {high:+.2f}]")
     for name in ("dropout on the frames only", MOST):
-        changes = [final(r[name], "test_accuracy") - final(r[POST], "test_accuracy") for r in reference_runs]
-        print(f"paired change, seeds 0, 1, 2, {name}: {_per_seed(changes)}")
+        print(f"paired change, seeds 0, 1, 2, {name}: {_paired(reference_runs, name, POST)}")
     print(f"training accuracy (re-scored): the post {c['post_train_accuracy']}, "
           f"one LSTM unit {c['lstm_1_unit_train_accuracy']}")
     print(f"  augmentation {c['augmentation_shift_lighting_train_accuracy']}, "
@@ -130,6 +139,8 @@ def show_longer(reference_runs: list[dict[str, History]]) -> None:
     for name in list(longer())[1:]:
         slug = slug_claim(name)
         print(f"  {name:50s} {c[f'{slug}_test_change']}   training {c[f'{slug}_train_accuracy']}")
+    print(f"paired change, seeds 0, 1, 2, augmentation, 60 epochs: "
+          f"{_paired(reference_runs, 'augmentation, 60 epochs', POST_LONGER)}")
     print(f"largest gain of the four regularisers, per seed: {c['regulariser_longer_largest_test_gain']}")
     print(f"{BEST}: new recordings {c['best_test_accuracy']}, minus 24 recordings alone "
           f"{c['best_minus_recordings_alone']}")
@@ -145,7 +156,8 @@ def show_source() -> None:
     from helpers.scenarios.case05_splits.runs import SOURCE_CLASSES
 
     source = [run(SourceConfig(seed=s)) for s in (0, 1, 2)]
-    print("source-task training accuracy (logged), last epoch, seeds 0-2:",
+    print(f"source task: {SOURCE_CLASSES} synthetic patterns, {source[0].n_epochs} epochs; "
+          "training accuracy (logged), last epoch, seeds 0-2:",
           ", ".join(f"{h['accuracy'][-1]:.2f}" for h in source),
           f"(chance 1/{SOURCE_CLASSES} = {1 / SOURCE_CLASSES:.2f})")
 
@@ -157,15 +169,16 @@ def _spread(values: list[float], signed: bool = False) -> str:
 
 def show_choice(reference_runs: list[dict[str, History]]) -> None:
     """The choice as a project makes it: the runs ranked on validation (mean of seeds 0, 1, 2), the chosen run's
-    test read once beside its validation, validation − test signed; from every run split by recording, then from
-    the runs on the post's 6 recordings only."""
+    test read once beside its validation, validation − test signed; first from the runs on the post's 6 recordings
+    (the realistic pool), then, for contrast, from every run split by recording."""
     from helpers.scenarios.case05_splits.claims import choose_on_validation
     from helpers.scenarios.case05_splits.runs import candidates
 
     pool = candidates()
-    for label, names in (("every run split by recording", list(pool)),
-                         ("runs on 6 recordings per class, our stand-in for the post",
-                          [n for n, c in pool.items() if c.recordings == 6])):
+    for label, names in (("runs on 6 recordings per class, our stand-in for the post",
+                          [n for n, c in pool.items() if c.recordings == 6]),
+                         ("for contrast, every run split by recording (more data: not a model choice a project can "
+                          "make by validation)", list(pool))):
         ranked = choose_on_validation(reference_runs, names)
         print(f"{label} ({len(names)} runs), top 3 on validation (mean of 3 seeds):")
         for name, value in ranked[:3]:
@@ -179,6 +192,24 @@ def show_choice(reference_runs: list[dict[str, History]]) -> None:
               f"   validation {_spread(val)}, test (read once) {_spread(test)}")
         print(f"   validation − test {_spread([v - t for v, t in zip(val, test, strict=True)], signed=True)}, "
               f"seeds 0, 1, 2: {_per_seed(signed_val_minus_test(reference_runs, chosen))}")
+
+
+def show_cross_validation(reference_runs: list[dict[str, History]]) -> None:
+    """The two leading runs of the 6-recording pool, cross-validated on each seed's one dataset (3 folds: every one
+    of its 60 recordings validates once): the choice, and cross-validation − test beside the single split's."""
+    from helpers.scenarios.case05_splits.claims import cross_validation
+
+    print("grouped 3-fold cross-validation, each seed's 60 recordings (40 train, 20 validate per fold):")
+    cv, single = [], []
+    for seed, runs in enumerate(reference_runs):
+        scores = cross_validation(runs)
+        chosen = max(scores, key=lambda name: scores[name][0])
+        cells = "; ".join(f"{name}: CV {v:.3f}, test {t:.3f}" for name, (v, t) in scores.items())
+        cv.append(scores[chosen][0] - scores[chosen][1])
+        single.append(signed_val_minus_test([runs], chosen)[0])
+        print(f" seed {seed}: {cells}\n   chooses {chosen}: CV − test {cv[-1]:+.3f}, "
+              f"one split's validation − test {single[-1]:+.3f}")
+    print(f"mean of the seeds: CV − test {np.mean(cv):+.3f}, one split's validation − test {np.mean(single):+.3f}")
 
 
 def show_retrained(reference_runs: list[dict[str, History]]) -> None:
@@ -196,14 +227,23 @@ def show_retrained(reference_runs: list[dict[str, History]]) -> None:
     print(f"retrained − chosen, seeds 0, 1, 2: {_per_seed([a - c for a, c in zip(again, chosen, strict=True)])}")
 
 
-def post_data(split: str = "recording", seed: int = 0) -> dict:
-    """The post's windows (6 recordings per class, our stand-in for the post's unknown count) split as ``split``
-    says: "recording" (whole recordings to one side, a third of each class's in validation) or "window" (a random
-    80/20 of windows); new-recording test windows beside them. The same data as the reference run of that split
-    and seed; ``data["split"]`` records the split, so the figure draws that split's reference beside it."""
-    from helpers.scenarios.case05_splits.lab import load_data
+# Recordings per class the post cells offer, each with the window stride of its committed run (12 per class every
+# 2nd frame: the post's number of training windows; 24 every 3rd: 1.5 times as many).
+POST_RECORDINGS = {6: 1, 12: 2, 24: 3}
 
-    return {**load_data(SplitsConfig(seed=seed, split=split)), "split": split}
+
+def post_data(split: str = "recording", recordings: int = 6, seed: int = 0) -> dict:
+    """The post's windows split as ``split`` says: "recording" (whole recordings to one side, a third of each class's
+    in validation) or "window" (a random 80/20 of windows); new-recording test windows beside them. ``recordings``
+    per class: 6 (our stand-in for the post's unknown count), 12 or 24, at the stride of the committed run with as
+    many. The same data as the reference run of that setting and seed; ``data["split"]`` and
+    ``data["recordings"]`` record the setting, so the figure draws that setting's committed seeds beside it."""
+    from helpers.scenarios.case05_splits.lab import load_data
+    from helpers.validate import check_choice
+
+    check_choice("recordings", recordings, tuple(POST_RECORDINGS))
+    config = SplitsConfig(seed=seed, split=split, recordings=recordings, stride=POST_RECORDINGS[recordings])
+    return {**load_data(config), "split": split, "recordings": recordings}
 
 
 def show_nearest(data: dict[str, np.ndarray], n: int = 3) -> None:
