@@ -116,9 +116,12 @@ BANDS: dict[str, tuple[float, float]] = {
     # Cross-validated by recording on each seed's one dataset (3 folds, the 6-recording pool's two leaders): it picks
     # augmentation, 60 epochs, on every seed (the test asserts it), and still overstates its test on every seed.
     "cross_validated_val_minus_test": (0.0, 0.2),
-    # The chosen configuration retrained on train + validation (24 recordings per class instead of 16, same 60
-    # epochs): higher on new recordings than the chosen run, on every seed.
-    "retrained_test_accuracy": (0.8, 1.0),
+    # The 6-recording pool's choice (augmentation, 60 epochs) retrained on train + validation (60 recordings per class
+    # instead of 40, same 60 epochs), its test read once: about 0.66 on every seed. The chosen run's validation misses
+    # it by up to about 0.13, with a sign that changes with the seed (claimed by size, not sign). As a teaching
+    # comparison (a second reading of the test), retraining scores higher than the train-only model on every seed.
+    "retrained_test_accuracy": (0.55, 0.8),
+    "chosen_val_minus_retrained_test": (-0.2, 0.2),
     "retrained_minus_chosen_test": (0.02, 0.25),
 }
 # --- measurements -------------------------------------------------------------------
@@ -209,8 +212,11 @@ def measure(histories: dict[str, History]) -> dict[str, float]:
     if RETRAINED in h:
         out["retrained_test_accuracy"] = final(h[RETRAINED], "test_accuracy")
         out["retrained_train_accuracy"] = final(h[RETRAINED], "train_eval_accuracy")
-        if BEST in h:
-            out["retrained_minus_chosen_test"] = final(h[RETRAINED], "test_accuracy") - final(h[BEST], "test_accuracy")
+        if AUGMENTED_LONGER in h:  # the configuration chosen from the 6-recording pool, trained on train only
+            out["chosen_val_minus_retrained_test"] = (final(h[AUGMENTED_LONGER], "val_accuracy")
+                                                      - final(h[RETRAINED], "test_accuracy"))
+            out["retrained_minus_chosen_test"] = (final(h[RETRAINED], "test_accuracy")
+                                                  - final(h[AUGMENTED_LONGER], "test_accuracy"))
     if "LSTM 1 unit" in h:
         out["lstm_1_unit_train_accuracy"] = final(h["LSTM 1 unit"], "train_eval_accuracy")
     if MOST in h:

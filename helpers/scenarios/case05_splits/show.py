@@ -189,7 +189,7 @@ def show_choice(reference_runs: list[dict[str, History]]) -> None:
         val = [final(r[chosen], "val_accuracy") for r in reference_runs]
         test = [final(r[chosen], "test_accuracy") for r in reference_runs]
         print(f" chosen: {chosen} (validated on {reference_runs[0][chosen].info['val_recordings']} recordings)\n"
-              f"   validation {_spread(val)}, test (read once) {_spread(test)}")
+              f"   validation {_spread(val)}, test {_spread(test)}")
         print(f"   validation − test {_spread([v - t for v, t in zip(val, test, strict=True)], signed=True)}, "
               f"seeds 0, 1, 2: {_per_seed(signed_val_minus_test(reference_runs, chosen))}")
 
@@ -204,27 +204,33 @@ def show_cross_validation(reference_runs: list[dict[str, History]]) -> None:
     for seed, runs in enumerate(reference_runs):
         scores = cross_validation(runs)
         chosen = max(scores, key=lambda name: scores[name][0])
-        cells = "; ".join(f"{name}: CV {v:.3f}, test {t:.3f}" for name, (v, t) in scores.items())
+        cells = "; ".join(f"{name}: CV {v:.3f}, fold models' test {t:.3f}" for name, (v, t) in scores.items())
         cv.append(scores[chosen][0] - scores[chosen][1])
         single.append(signed_val_minus_test([runs], chosen)[0])
-        print(f" seed {seed}: {cells}\n   chooses {chosen}: CV − test {cv[-1]:+.3f}, "
+        print(f" seed {seed}: {cells}\n   chooses {chosen}: CV − fold models' test {cv[-1]:+.3f}, "
               f"one split's validation − test {single[-1]:+.3f}")
-    print(f"mean of the seeds: CV − test {np.mean(cv):+.3f}, one split's validation − test {np.mean(single):+.3f}")
+    print(f"mean of the seeds: CV − fold models' test {np.mean(cv):+.3f}, "
+          f"one split's validation − test {np.mean(single):+.3f}")
 
 
 def show_retrained(reference_runs: list[dict[str, History]]) -> None:
-    """The chosen run retrained on train + validation (same epochs): new-recording accuracy beside the chosen run's,
-    paired by seed."""
-    from helpers.scenarios.case05_splits.runs import RETRAINED
+    """The last step of the arc, on the 6-recording pool: the chosen configuration's validation, the same configuration
+    retrained on train + validation (same epochs) and its test read once, validation − test signed; then, as a teaching
+    comparison that reads the test a second time, the retrained model's test beside the train-only model's."""
+    from helpers.scenarios.case05_splits.runs import AUGMENTED_LONGER, RETRAINED
 
-    chosen = [final(r[BEST], "test_accuracy") for r in reference_runs]
-    again = [final(r[RETRAINED], "test_accuracy") for r in reference_runs]
-    first = reference_runs[0]
-    both = first[RETRAINED].info["train_recordings"]
-    print(f"training: {both - first[BEST].info['val_recordings']} recordings, {first[BEST].info['n_train']} windows "
-          f"(chosen run) -> {both} recordings, {first[RETRAINED].info['n_train']} windows (train + validation)")
-    print(f"new-recording accuracy: chosen run {_spread(chosen)}, retrained {_spread(again)}")
-    print(f"retrained − chosen, seeds 0, 1, 2: {_per_seed([a - c for a, c in zip(again, chosen, strict=True)])}")
+    val = [final(r[AUGMENTED_LONGER], "val_accuracy") for r in reference_runs]
+    test = [final(r[RETRAINED], "test_accuracy") for r in reference_runs]
+    alone = [final(r[AUGMENTED_LONGER], "test_accuracy") for r in reference_runs]
+    first, chosen = reference_runs[0][RETRAINED], reference_runs[0][AUGMENTED_LONGER]
+    print(f"chosen: {AUGMENTED_LONGER}; validation {_spread(val)}")
+    print(f"retrained on train + validation: {first.info['train_recordings'] - chosen.info['val_recordings']} -> "
+          f"{first.info['train_recordings']} recordings, {chosen.info['n_train']} -> {first.info['n_train']} windows")
+    print(f"   test (read once) {_spread(test)}")
+    print(f"   validation − test {_spread([v - t for v, t in zip(val, test, strict=True)], signed=True)}, "
+          f"seeds 0, 1, 2: {_per_seed([v - t for v, t in zip(val, test, strict=True)])}")
+    print(f"teaching comparison (reads the test a second time): retrained − train-only model's test, seeds 0, 1, 2: "
+          f"{_per_seed([t - a for t, a in zip(test, alone, strict=True)])}")
 
 
 # Recordings per class the post cells offer, each with the window stride of its committed run (12 per class every
