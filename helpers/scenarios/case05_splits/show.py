@@ -169,7 +169,8 @@ def _spread(values: list[float], signed: bool = False) -> str:
 
 def show_choice(reference_runs: list[dict[str, History]]) -> None:
     """The choice as a project makes it: the runs ranked on validation (mean of seeds 0, 1, 2), the chosen run's
-    test read once beside its validation, validation − test signed; first from the runs on the post's 6 recordings
+    test beside its validation (a study of validation's error; the arc reads the test once after retraining, in
+    show_retrained), validation − test signed; first from the runs on the post's 6 recordings
     (the realistic pool), then, for contrast, from every run split by recording."""
     from helpers.scenarios.case05_splits.claims import choose_on_validation
     from helpers.scenarios.case05_splits.runs import candidates
