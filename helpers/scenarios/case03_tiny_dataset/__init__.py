@@ -43,11 +43,23 @@ from helpers.scenarios.case03_tiny_dataset.figures import (
     glyph_boxes,
     knobs,
     learning_curves,
-    load_posted_data,
     make_config,
     plot_accuracy,
     plot_seeds,
     reference_runs,
+)
+from helpers.scenarios.case03_tiny_dataset.lab import (
+    build_model,
+    load_data,
+    lstm_saturation,
+    pretrain_data,
+    shift_and_flip,
+    train,
+    train_transfer,
+    train_tutorial_loop,
+)
+from helpers.scenarios.case03_tiny_dataset.printers import (
+    load_posted_data,
     show_early_stopping,
     show_fix_gains,
     show_fixes,
@@ -60,15 +72,6 @@ from helpers.scenarios.case03_tiny_dataset.figures import (
     show_stalled,
     show_weight_decay,
     show_widened,
-)
-from helpers.scenarios.case03_tiny_dataset.lab import (
-    build_model,
-    load_data,
-    lstm_saturation,
-    pretrain_data,
-    shift_and_flip,
-    train,
-    train_transfer,
 )
 from helpers.scenarios.case03_tiny_dataset.runs import (
     BATCH,
@@ -84,6 +87,7 @@ from helpers.scenarios.case03_tiny_dataset.runs import (
     N_TEST,
     N_VAL,
     NO_DROPOUT,
+    NO_TRAIN_CALL,
     PATIENCE,
     POSTED,
     POSTED_EPOCHS,
@@ -108,6 +112,7 @@ from helpers.scenarios.case03_tiny_dataset.runs import (
     PostedNetConfig,
     TinyDataConfig,
     TransferConfig,
+    TutorialLoopConfig,
     configs,
     configs_with_extras,
     epochs_for,
@@ -129,6 +134,7 @@ __all__ = [  # every name the single module had: notebooks, tests and the clinic
     "LR",
     "MAX_SHIFT",
     "NO_DROPOUT",
+    "NO_TRAIN_CALL",
     "N_CLASSES",
     "N_TEST",
     "N_VAL",
@@ -161,6 +167,7 @@ __all__ = [  # every name the single module had: notebooks, tests and the clinic
     "RunConfig",
     "TinyDataConfig",
     "TransferConfig",
+    "TutorialLoopConfig",
     "_seed_errors",
     "at_early_stop",
     "build_model",
@@ -210,4 +217,5 @@ __all__ = [  # every name the single module had: notebooks, tests and the clinic
     "show_widened",
     "train",
     "train_transfer",
+    "train_tutorial_loop",
 ]

@@ -9,12 +9,15 @@ from helpers.scenarios.case03_tiny_dataset.runs import (
     BEST,
     FIXES,
     NO_DROPOUT,
+    NO_TRAIN_CALL,
     PATIENCE,
+    POSTED_FIX,
     POSTED_NET,
     STALLED,
     TRANSFER,
     TRUNK,
     configs_with_extras,
+    converged_curve_configs,
     learning_curve_configs,
 )
 
@@ -108,12 +111,74 @@ def at_early_stop(history: History, metric: str) -> float:
     return float(history[metric][early_stop(history)[1] - 1])
 
 
+def plateau_change(history: History, metric: str = "train_eval_accuracy", window: int = 10) -> float:
+    """How much ``metric`` still moved at the end: mean of the last ``window`` epochs minus the ``window`` before."""
+    values = np.asarray(history[metric])
+    return float(values[-window:].mean() - values[-2 * window:-window].mean())
+
+
+def post_loop_measures(h: dict[str, History]) -> dict[str, float]:
+    """The post's loop (model.train() never called) against the same network with it (the posted-network run),
+    the evidence on the two rivals (the 32-number flatten is in both; gate saturation measured in both), early
+    stopping on each, and the best fix on the posted layers."""
+    loop, posted = h[NO_TRAIN_CALL], h[POSTED_NET]
+    logged = np.asarray(loop["accuracy"])  # what the loop prints: the running mean over the epoch's batches
+    third = loop.n_epochs // 3
+    out = {
+        "post_loop_logged_peak_train_accuracy": float(logged[-third:].max()),
+        "post_loop_logged_train_accuracy": loop.final("accuracy", LAST),
+        "post_loop_train_accuracy": loop.final("train_eval_accuracy", LAST),
+        "post_loop_val_accuracy": loop.final("val_accuracy", LAST),
+        "post_loop_test_accuracy": loop.final("test_accuracy", LAST),
+        "post_loop_val_accuracy_highest": float(np.max(loop["val_accuracy"])),
+        "post_loop_train_minus_val": loop.final("train_eval_accuracy", LAST) - loop.final("val_accuracy", LAST),
+        "post_loop_epoch_logged_reaches_0_9": float(np.argmax(logged >= 0.9) + 1) if (logged >= 0.9).any()
+        else float(loop.n_epochs + 1),
+        # Adding model.train() (the posted-network run): training falls far, validation does not fall.
+        "train_call_train_drop": loop.final("train_eval_accuracy", LAST) - posted.final("train_eval_accuracy", LAST),
+        "train_call_val_change": posted.final("val_accuracy", LAST) - loop.final("val_accuracy", LAST),
+        "post_loop_lstm_saturation": loop.final("lstm_saturation", LAST),
+        "posted_lstm_saturation": posted.final("lstm_saturation", LAST),
+    }
+    for key, name in (("post_loop", NO_TRAIN_CALL), ("no_dropout", NO_DROPOUT)):
+        if name in h:
+            stop, _ = early_stop(h[name])
+            out[f"{key}_early_stop_epoch"] = float(stop)
+            out[f"{key}_train_at_early_stop"] = float(h[name]["accuracy"][stop - 1])  # what the loop printed then
+    if POSTED_FIX in h:
+        fix = h[POSTED_FIX]
+        out.update({"posted_fix_val_accuracy": fix.final("val_accuracy", LAST),
+                    "posted_fix_test_accuracy": fix.final("test_accuracy", LAST),
+                    "posted_fix_train_minus_val": (fix.final("train_eval_accuracy", LAST)
+                                                   - fix.final("val_accuracy", LAST)),
+                    "posted_fix_val_gain": fix.final("val_accuracy", LAST) - posted.final("val_accuracy", LAST)})
+    return out
+
+
+def converged_measures(curve: dict[int, History]) -> dict[str, float]:
+    """The learning curve of runs trained until training accuracy levels off."""
+    sizes = sorted(curve)
+    small, large = curve[sizes[0]], curve[sizes[-1]]
+    return {
+        "converged_train_still_moving": max(abs(plateau_change(curve[n])) for n in sizes),
+        "converged_smallest_train_accuracy": small.final("train_eval_accuracy", LAST),
+        "converged_smallest_val_accuracy": small.final("val_accuracy", LAST),
+        "converged_largest_val_accuracy": large.final("val_accuracy", LAST),
+        "converged_largest_train_minus_val": (large.final("train_eval_accuracy", LAST)
+                                              - large.final("val_accuracy", LAST)),
+        "converged_total_val_gain": large.final("val_accuracy", LAST) - small.final("val_accuracy", LAST),
+        "converged_first_doubling_val_gain": (curve[sizes[1]].final("val_accuracy", LAST)
+                                              - small.final("val_accuracy", LAST)),
+    }
+
+
 def measure(histories: dict[str, History] | None = None,
             curve: dict[int, History] | None = None) -> dict[str, float]:
     """The numbers behind each claim, from configs('mini') and learning_curve_configs('mini')."""
     given = histories or {}
     h = {name: given[name] if name in given else run(c) for name, c in configs_with_extras().items()}
     lc = curve or {n: given.get(f"n = {n}") or run(c) for n, c in learning_curve_configs().items()}
+    converged = {n: given.get(f"converged, n = {n}") or run(c) for n, c in converged_curve_configs().items()}
     stalled, trunk, shuffled = h[STALLED], h[TRUNK], h["shuffled labels"]
 
     def final(history: History, metric: str) -> float:
@@ -183,6 +248,8 @@ def measure(histories: dict[str, History] | None = None,
             "transfer_test_gain": final(h[TRANSFER], "test_accuracy") - final(trunk, "test_accuracy"),
             "transfer_train_minus_val": gap(h[TRANSFER]),
         })
+    out.update(post_loop_measures(h))
+    out.update(converged_measures(converged))
     for name in FIXES:
         out[f"{name.replace(' ', '_')}_val_gain"] = final(h[name], "val_accuracy") - base
         out[f"{name.replace(' ', '_')}_test_gain"] = final(h[name], "test_accuracy") - final(trunk, "test_accuracy")
