@@ -106,6 +106,13 @@ def plot_seeds(ax, histories: list[History], title: str = "", *, live: History |
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, 0.9))
 
 
+# What a story panel is titled where the run's name would mislead in the notebook's order (names are the
+# reference's keys and stay).
+TITLES = {NO_TRAIN_CALL: "the post's loop: model.train() never called",
+          POSTED_NET: "the posted network, model.train() every epoch",
+          NO_DROPOUT: "model.train() every epoch, Dropout removed"}
+
+
 def draw_story(fig, per_seed: list[dict[str, History]], names: tuple[str, ...] = (POSTED_NET, NO_DROPOUT, TRUNK),
                live: dict[str, History] | None = None) -> None:
     """One panel per run: accuracy over epochs, mean and range over the reference seeds, the post's bands."""
@@ -114,7 +121,7 @@ def draw_story(fig, per_seed: list[dict[str, History]], names: tuple[str, ...] =
         runs = [seed[name] for seed in per_seed]
         train = np.mean([h.final("train_eval_accuracy", LAST) for h in runs])
         val = np.mean([h.final("val_accuracy", LAST) for h in runs])
-        plot_seeds(ax, runs, f"{name}, {runs[0].info['parameters']:,} parameters\n"
+        plot_seeds(ax, runs, f"{TITLES.get(name, name)}, {runs[0].info['parameters']:,} parameters\n"
                    f"last {LAST} epochs, mean of seeds: train {train:.2f}, val {val:.2f}", live=(live or {}).get(name),
                    printed=name == NO_TRAIN_CALL)
         if ax is not axes[0]:
@@ -139,6 +146,11 @@ def learning_curves(per_seed: list[dict[str, History]], prefix: str = "n = ") ->
     """{training-set size: History} for each seed, from reference_runs(): the equal-updates curve ("n = "), or
     the converged one (CONVERGED_PREFIX)."""
     return [{int(name[len(prefix):]): h for name, h in runs.items() if name.startswith(prefix)} for runs in per_seed]
+
+
+def converged_curves(per_seed: list[dict[str, History]]) -> list[dict[int, History]]:
+    """{training-set size: History} for each seed: the runs trained until training accuracy levels off."""
+    return learning_curves(per_seed, prefix=CONVERGED_PREFIX)
 
 
 def _seed_errors(values: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ import numpy as np
 
 from helpers.runs import LAST, History
 from helpers.scenarios.case03_tiny_dataset.claims import early_stop, plateau_change
-from helpers.scenarios.case03_tiny_dataset.figures import CONVERGED_PREFIX, LEVEL, fix_results, learning_curves
+from helpers.scenarios.case03_tiny_dataset.figures import LEVEL, converged_curves, fix_results
 from helpers.scenarios.case03_tiny_dataset.lab import build_model, load_data
 from helpers.scenarios.case03_tiny_dataset.runs import (
     BEST,
@@ -55,27 +55,6 @@ def show_sizes() -> None:
     for name, config in sizes:
         print(f"{name:50s} {_parameters(config):>10,} parameters")
 
-
-def show_reference_run(dropout: float) -> None:
-    """The reference seeds of the posted network with the live cell's Dropout: what the live run is drawn against."""
-    c, key = _claims(), "posted" if dropout else "no_dropout"
-    name = POSTED_NET if dropout else NO_DROPOUT
-    print(f"{name}, 150 epochs: train, best epoch of the last 50 {c[f'{key}_peak_train_accuracy']}; "
-          f"val {c[f'{key}_val_accuracy']}")
-
-
-def show_posted_vs_no_dropout() -> None:
-    c = _claims()
-    for label, key in (("as posted (Dropout 0.25)", "posted"), ("Dropout removed", "no_dropout")):
-        print(f"{label:26s} train, best epoch of the last 50 {c[f'{key}_peak_train_accuracy']}   "
-              f"last 3 epochs {c[f'{key}_train_accuracy']}")
-        print(f"{'':26s} val {c[f'{key}_val_accuracy']}   test {c[f'{key}_test_accuracy']}   "
-              f"train - val {c[f'{key}_train_minus_val']}")
-    print(f"Dropout removed: training first reaches 0.9 at epoch {c['no_dropout_epoch_train_reaches_0_9']}, "
-          f"then falls as low as {c['no_dropout_lowest_train_after_0_9']} on some later epoch")
-    print(_seeds())
-
-
 def show_widened() -> None:
     c = _claims()
     for name, key in ((STALLED, "stalled"), ("widened, LSTM removed", "trunk")):
@@ -93,19 +72,6 @@ def show_stalled() -> None:
     c = _claims()
     print(f"train {c['stalled_train_accuracy']}   val {c['stalled_val_accuracy']}   "
           f"share of gate inputs beyond ±{SATURATED:g} at the end: {c['stalled_lstm_saturation']}")
-
-
-def show_learning_curve(per_seed: list[dict[str, History]]) -> None:
-    from helpers.stats import spread
-
-    curves = learning_curves(per_seed)
-    for n in sorted(curves[0]):
-        train, val = (spread([c[n].final(f"{s}_accuracy", LAST) for c in curves]) for s in ("train_eval", "val"))
-        last_val = spread([c[n]["val_accuracy"][-1] for c in curves])
-        print(f"n = {n:5d} ({curves[0][n].n_epochs:2d} epochs)   train {train}   val {val}   "
-              f"val at the final epoch {last_val}")
-    print(f"validation gain from 630 to 5 040 images: {_claims()['learning_curve_total_gain']}")
-
 
 def show_no_eval() -> None:
     c = _claims()
@@ -138,7 +104,7 @@ def show_early_stopping(per_seed: list[dict[str, History]], plateau: int = 12) -
     """Where early stopping on validation loss (patience PATIENCE) stops, per seed, and why: the loss's first
     epochs sit on the ln 9 plateau, and the best fix takes off only later, with eval-mode swings."""
     print(f"ln 9 = {np.log(N_CLASSES):.2f}; patience {PATIENCE} (our choice: the post gives no number)")
-    for name in (NO_DROPOUT, TRUNK, BEST):
+    for name in (TRUNK, BEST):
         print(name)
         for seed, runs in enumerate(per_seed):
             h = runs[name]
@@ -221,7 +187,8 @@ def show_posted_fixes() -> None:
             ("model.train() + pooled head + weight decay 1.0", "posted_fix"))
     for label, key in rows:
         print(f"{label:48s} val {c[f'{key}_val_accuracy']}   test {c[f'{key}_test_accuracy']}")
-    print(f"pooled head + weight decay over model.train() alone, val: {c['posted_fix_val_gain']}")
+    print(f"pooled head + weight decay over model.train() alone, val: {c['posted_fix_val_gain']}; its validation "
+          f"first reaches 0.5 at epoch {c['posted_fix_epoch_val_reaches_0_5']}")
     print(_seeds())
 
 
@@ -229,14 +196,13 @@ def show_converged_curve(per_seed: list[dict[str, History]]) -> None:
     """The learning curve of runs trained until training accuracy levels off."""
     from helpers.stats import spread
 
-    curves = learning_curves(per_seed, prefix=CONVERGED_PREFIX)
-    for n in sorted(curves[0]):
+    curves = converged_curves(per_seed)
+    sizes = sorted(curves[0])
+    for n in sizes:
         train, val, test = (spread([c[n].final(f"{s}_accuracy", LAST) for c in curves])
                             for s in ("train_eval", "val", "test"))
         moving = spread([plateau_change(c[n]) for c in curves])
-        print(f"n = {n:5d} ({curves[0][n].n_epochs:3d} epochs)   train {train}   val {val}   test {test}   "
-              f"train still moving (last 10 epochs minus the 10 before) {moving}")
-    c = _claims()
-    print(f"validation gain, first doubling (630 -> 1 260): {c['converged_first_doubling_val_gain']}; "
-          f"630 -> 5 040: {c['converged_total_val_gain']}")
+        print(f"n = {n:5d} ({curves[0][n].n_epochs:3d} epochs)   train {train}   val {val}   test {test}")
+        print(f"{'':20s} training accuracy, last 10 epochs minus the 10 before: {moving}")
+    print(f"validation gain from {sizes[0]:,} to {sizes[-1]:,} images: {_claims()['converged_total_val_gain']}")
     print(_seeds())

@@ -174,10 +174,11 @@ def configs_with_extras(scale: str = "mini") -> dict[str, TinyDataConfig]:
     return runs
 
 
-# The runs `make test` retrains on this machine (seed 0): the story, and the posted network without Dropout
-# (the post's symptom). The rest (the learning curve, all three fixes, the stalled BiLSTM head, transfer, the
-# posted network with Dropout) is read from the committed reference, so the suite's training time stays.
-RETRAIN = (TRUNK, "shuffled labels", "smaller model", "augmentation", "weight decay", BEST, NO_DROPOUT)
+# The runs `make test` retrains on this machine (seed 0): the story, the posted network without Dropout, and the
+# best fix on the posted layers (about 30 s). The rest (the post's loop and the posted network with Dropout, 150
+# epochs each; the learning curves, all three fixes, the stalled BiLSTM head, transfer) is read from the committed
+# reference, so the suite's training time stays.
+RETRAIN = (TRUNK, "shuffled labels", "smaller model", "augmentation", "weight decay", BEST, NO_DROPOUT, POSTED_FIX)
 
 
 def learning_curve_configs(scale: str = "mini") -> dict[int, TinyDataConfig]:
@@ -186,9 +187,10 @@ def learning_curve_configs(scale: str = "mini") -> dict[int, TinyDataConfig]:
     return {n: base.replace(n_train=n, epochs=epochs_for(n)) for n in TRAIN_SIZES[1:]}
 
 
-# Trained until training accuracy levels off (scikit-learn's learning_curve and d2l train each point to
-# convergence): more epochs than the equal-updates curve at every size, reference-only.
-CONVERGED_EPOCHS = {630: 100, 1260: 60, 5040: 25}
+# Trained until training accuracy is near 1 and levels off (scikit-learn's learning_curve and d2l train each point
+# to convergence): more epochs than the equal-updates curve, reference-only. Two sizes: larger ones did not fit
+# this round's CPU budget (5 040 images for 25 epochs is about 20 minutes for three seeds on a busy 2-core machine).
+CONVERGED_EPOCHS = {630: 100, 1260: 60}
 
 
 def converged_curve_configs(scale: str = "mini") -> dict[int, TinyDataConfig]:
