@@ -79,6 +79,7 @@ BANDS: dict[str, tuple[float, float]] = {
     "posted_fix_train_minus_val": (-0.15, 0.15),
     "posted_fix_val_gain": (0.15, 0.9),
     "posted_fix_epoch_val_reaches_0_5": (15, 140),
+    "posted_fix_val_swing": (0.1, 1.0),  # highest minus lowest validation over the last 50 epochs
     # The one change that shows the post's symptom: Dropout removed. Training reaches the post's 98-100 % (at some
     # epoch of the last 50: it is unstable, with dips), validation and test stay at the post's 15-20 %.
     "no_dropout_peak_train_accuracy": (0.9, 1.0),
@@ -193,6 +194,7 @@ def post_loop_measures(h: dict[str, History]) -> dict[str, float]:
                     "posted_fix_train_minus_val": (fix.final("train_eval_accuracy", LAST)
                                                    - fix.final("val_accuracy", LAST)),
                     "posted_fix_val_gain": fix.final("val_accuracy", LAST) - posted.final("val_accuracy", LAST),
+                    "posted_fix_val_swing": float(np.ptp(np.asarray(fix["val_accuracy"])[-50:])),
                     "posted_fix_epoch_val_reaches_0_5": float(np.argmax(np.asarray(fix["val_accuracy"]) >= 0.5) + 1)
                     if (np.asarray(fix["val_accuracy"]) >= 0.5).any() else float(fix.n_epochs + 1)})
     return out

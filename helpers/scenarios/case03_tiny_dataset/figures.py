@@ -103,7 +103,10 @@ def plot_seeds(ax, histories: list[History], title: str = "", *, live: History |
     ax.set_ylabel("accuracy")
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, 0.9))
+    if printed:  # the curves climb to the upper left: the legend goes where they are not
+        ax.legend(fontsize=7, loc="center right", bbox_to_anchor=(1, 0.36))
+    else:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, 0.9))
 
 
 # What a story panel is titled where the run's name would mislead in the notebook's order (names are the

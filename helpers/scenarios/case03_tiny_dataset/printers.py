@@ -92,8 +92,9 @@ def show_fixes(per_seed: list[dict[str, History]]) -> None:
 
 def show_fix_gains() -> None:
     c = _claims()
-    for fix in ("smaller_model", "augmentation", "weight_decay", "best_fix", "transfer"):
-        print(f"{fix:14s} validation gain over the baseline {c[f'{fix}_val_gain']}   test {c[f'{fix}_test_gain']}")
+    for fix, label in (("smaller_model", "smaller model"), ("augmentation", "augmentation"),
+                       ("weight_decay", "weight decay"), ("best_fix", BEST), ("transfer", "transfer")):
+        print(f"{label:28s} gain over the baseline: val {c[f'{fix}_val_gain']}   test {c[f'{fix}_test_gain']}")
     print("smaller model + weight decay minus the better of the two alone (val):",
           c["best_fix_minus_best_single_val"])
     print(f"augmentation: training accuracy lower by {c['augmentation_train_drop']}")
@@ -149,14 +150,15 @@ def show_live_reference(trained_in_train_mode: bool) -> None:
 def show_post_loop() -> None:
     """The post's loop against the same network with model.train() added, and with its Dropout removed."""
     c = _claims()
-    print(f"last {LAST} of {POSTED_EPOCHS} epochs          train (as the loop prints it)   train (eval mode)"
-          f"               val                             test")
-    print(f"{'the post loop, no model.train()':34s} {c['post_loop_logged_train_accuracy']}   "
-          f"{c['post_loop_train_accuracy']}   {c['post_loop_val_accuracy']}   {c['post_loop_test_accuracy']}")
+    print(f"last {LAST} of {POSTED_EPOCHS} epochs")
+    print(f"the post's loop, no model.train(): train as printed {c['post_loop_logged_train_accuracy']}, "
+          f"in eval mode {c['post_loop_train_accuracy']}")
+    print(f"{'':34s} val {c['post_loop_val_accuracy']}   test {c['post_loop_test_accuracy']}")
     for label, key in (("model.train() added", "posted"), ("model.train() added, Dropout 0", "no_dropout")):
-        print(f"{label:34s} {'':30s}   {c[f'{key}_train_accuracy']}   {c[f'{key}_val_accuracy']}   "
-              f"{c[f'{key}_test_accuracy']}")
-    print(f"the post loop: the printed training accuracy first reaches 0.9 at epoch "
+        print(f"{label + ':':34s} train in eval mode {c[f'{key}_train_accuracy']}")
+        print(f"{'':34s} val {c[f'{key}_val_accuracy']}   test {c[f'{key}_test_accuracy']}")
+    print(f"the post loop: printed training accuracy at its best epoch of the last 50 "
+          f"{c['post_loop_logged_peak_train_accuracy']}; first reaches 0.9 at epoch "
           f"{c['post_loop_epoch_logged_reaches_0_9']}")
     print(f"share of LSTM gate inputs beyond ±{SATURATED:g} at the end: post loop {c['post_loop_lstm_saturation']}, "
           f"model.train() added {c['posted_lstm_saturation']}")
@@ -187,8 +189,11 @@ def show_posted_fixes() -> None:
             ("model.train() + pooled head + weight decay 1.0", "posted_fix"))
     for label, key in rows:
         print(f"{label:48s} val {c[f'{key}_val_accuracy']}   test {c[f'{key}_test_accuracy']}")
+    print(f"the posted layers with the pooled head: {_parameters(PostedNetConfig(head='pooled')):,} parameters "
+          f"(as posted: {_parameters(PostedNetConfig()):,})")
     print(f"pooled head + weight decay over model.train() alone, val: {c['posted_fix_val_gain']}; its validation "
-          f"first reaches 0.5 at epoch {c['posted_fix_epoch_val_reaches_0_5']}")
+          f"first reaches 0.5 at epoch {c['posted_fix_epoch_val_reaches_0_5']}; over its last 50 epochs it spans "
+          f"(highest minus lowest) {c['posted_fix_val_swing']}")
     print(_seeds())
 
 
