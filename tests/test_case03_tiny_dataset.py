@@ -30,6 +30,12 @@ def test_the_claims_that_relate_two_numbers(each_seed_measured):
     # The one change that shows the post's symptom opens a gap far wider than the network as posted.
     if have("no_dropout_train_minus_val", "posted_train_minus_val"):
         assert m["no_dropout_train_minus_val"] > m["posted_train_minus_val"] + 0.3
+    # The post's loop (model.train() never called) opens a gap far wider than the same loop with model.train().
+    if have("post_loop_train_minus_val", "posted_train_minus_val"):
+        assert m["post_loop_train_minus_val"] > m["posted_train_minus_val"] + 0.3
+    # Early stopping stops the post's loop long before its printed training accuracy reaches the post's 98 %.
+    if have("post_loop_early_stop_epoch", "post_loop_epoch_logged_reaches_0_9"):
+        assert m["post_loop_early_stop_epoch"] + 20 < m["post_loop_epoch_logged_reaches_0_9"]
     # Transfer from other glyphs helps (a band's bounds are inclusive: this is strict), by less than the best fix.
     if have("transfer_val_gain", "best_fix_val_gain"):
         assert 0 < m["transfer_val_gain"] < m["best_fix_val_gain"]
@@ -124,6 +130,27 @@ def test_scoring_without_eval_leaves_the_model_as_it_was():
     assert torch_lab.score(model, x, y) == eval_scores
 
 
+def test_the_post_loop_trains_every_epoch_after_the_first_in_eval_mode(monkeypatch):
+    """The tutorial loop never calls model.train(): Dropout is active in epoch 1 only. It records what the other
+    runs record (the figures and claims read the same keys), plus nothing the loop could not print."""
+    import torch
+
+    modes = []
+    forward = torch.nn.Dropout.forward
+
+    def spy(self, x):
+        if torch.is_grad_enabled() and len(x) > 1:  # a training step (not validation, not build_model's probe)
+            modes.append(self.training)
+        return forward(self, x)
+
+    monkeypatch.setattr(torch.nn.Dropout, "forward", spy)
+    history = case.train_tutorial_loop(case.TutorialLoopConfig(n_train=315, epochs=2))
+    steps = -(-315 // case.BATCH) * 3  # batches per epoch × three Dropout layers
+    assert modes[:steps] == [True] * steps and not any(modes[steps : 2 * steps])
+    assert set(history.metrics) == set(case.reference_runs()[0][case.POSTED_NET].metrics)
+    assert history.n_epochs == 2
+
+
 def test_early_stop_on_val_loss():
     h = History(metrics={"val_loss": np.array([3.0, 2.0, 2.5, 2.6, 1.9, 2.0, 2.1, 2.2, 2.3, 2.4, 2.5, 2.6])})
     assert case.early_stop(h, patience=5) == (10, 5)
@@ -216,15 +243,19 @@ def test_the_notebooks_printers_read_the_committed_reference(capsys):
 
     claims = reference.claims("03_tiny_dataset")
     per_seed = case.reference_runs()
-    for show in (case.show_posted_vs_no_dropout, case.show_widened, case.show_shuffled, case.show_stalled,
-                 case.show_no_eval, case.show_fix_gains, case.show_weight_decay, case.show_sizes):
+    for show in (case.show_post_loop, case.show_widened, case.show_shuffled, case.show_stalled,
+                 case.show_no_eval, case.show_fix_gains, case.show_weight_decay, case.show_sizes,
+                 case.show_posted_fixes):
         show()
-    case.show_reference_run(0.0)
-    for show in (case.show_learning_curve, case.show_fixes, case.show_early_stopping):
+    case.show_live_reference(False)
+    case.show_live_reference(True)
+    for show in (case.show_converged_curve, case.show_fixes, case.show_early_stopping,
+                 case.show_early_stopping_on_the_post):
         show(per_seed)
     out = capsys.readouterr().out
-    for key in ("no_dropout_peak_train_accuracy", "shuffled_train_accuracy", "best_fix_val_gain",
-                "learning_curve_total_gain", "stalled_lstm_saturation"):
+    for key in ("post_loop_logged_train_accuracy", "post_loop_val_accuracy", "post_loop_lstm_saturation",
+                "posted_fix_val_accuracy", "shuffled_train_accuracy",
+                "best_fix_val_gain", "converged_total_val_gain", "stalled_lstm_saturation"):
         assert str(claims[key]) in out, key
     assert "4,278,339 parameters" in out and "116,803 parameters" in out  # the post's network and our miniature
     assert "each seed also redraws the data" in out and "the post gives no number" in out

@@ -6,7 +6,7 @@ import numpy as np
 
 from helpers.runs import LAST, History, run
 from helpers.scenarios.case03_tiny_dataset.claims import at_early_stop, early_stop
-from helpers.scenarios.case03_tiny_dataset.lab import build_model, load_data
+from helpers.scenarios.case03_tiny_dataset.lab import load_data
 from helpers.scenarios.case03_tiny_dataset.runs import (
     BEST,
     DROPOUTS,
@@ -15,17 +15,16 @@ from helpers.scenarios.case03_tiny_dataset.runs import (
     N_TEST,
     N_VAL,
     NO_DROPOUT,
+    NO_TRAIN_CALL,
     PATIENCE,
     POSTED,
     POSTED_NET,
-    SATURATED,
     STALLED,
     TRAIN_SIZES,
     TRANSFER,
     TRUNK,
     WEIGHT_DECAYS,
     WIDTHS,
-    PostedNetConfig,
     TinyDataConfig,
     epochs_for,
     reference_configs,
@@ -73,21 +72,27 @@ def draw_poster_bands(ax) -> None:
             va="bottom", color="tab:orange", bbox=box, zorder=5)
 
 
-def plot_seeds(ax, histories: list[History], title: str = "", *, live: History | None = None) -> None:
+PRINTED = ("", "tab:purple", "train, as the loop prints it (running mean over the epoch)")
+
+
+def plot_seeds(ax, histories: list[History], title: str = "", *, live: History | None = None,
+               printed: bool = False) -> None:
     """Accuracy per epoch over seeds (mean line, seeds' range shaded) beside the poster's numbers.
 
     live: a run trained in the notebook, drawn over the seeds as thin dotted lines.
+    printed: also draw the training accuracy the loop prints (the running mean over the epoch's batches).
     """
     from helpers.curves import draw_chance
 
-    for split, color, label in SPLITS:
+    for split, color, label in (*SPLITS, PRINTED) if printed else SPLITS:
+        key = f"{split}_accuracy" if split else "accuracy"  # "accuracy": what the loop logged while training
         if histories:
-            values = np.array([h[f"{split}_accuracy"] for h in histories])
+            values = np.array([h[key] for h in histories])
             epochs = histories[0].epochs
             ax.plot(epochs, values.mean(0), color=color, label=f"{label}, mean of {len(histories)} seeds")
             ax.fill_between(epochs, values.min(0), values.max(0), color=color, alpha=0.25, lw=0)
-        if live is not None and f"{split}_accuracy" in live:
-            ax.plot(live.epochs, live[f"{split}_accuracy"], ":" if histories else "-", color=color, lw=1.5,
+        if live is not None and key in live and (printed or split):
+            ax.plot(live.epochs, live[key], ":" if histories else "-", color=color, lw=1.5,
                     label=None if histories else f"{label}, your run")
     if live is not None and histories:
         ax.plot([], [], ":", color="0.3", label="your run (this notebook)")
@@ -98,7 +103,17 @@ def plot_seeds(ax, histories: list[History], title: str = "", *, live: History |
     ax.set_ylabel("accuracy")
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, 0.9))
+    if printed:  # the curves climb to the upper left: the legend goes where they are not
+        ax.legend(fontsize=7, loc="center right", bbox_to_anchor=(1, 0.36))
+    else:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, 0.9))
+
+
+# What a story panel is titled where the run's name would mislead in the notebook's order (names are the
+# reference's keys and stay).
+TITLES = {NO_TRAIN_CALL: "the post's loop: model.train() never called",
+          POSTED_NET: "the posted network, model.train() every epoch",
+          NO_DROPOUT: "model.train() every epoch, Dropout removed"}
 
 
 def draw_story(fig, per_seed: list[dict[str, History]], names: tuple[str, ...] = (POSTED_NET, NO_DROPOUT, TRUNK),
@@ -109,8 +124,9 @@ def draw_story(fig, per_seed: list[dict[str, History]], names: tuple[str, ...] =
         runs = [seed[name] for seed in per_seed]
         train = np.mean([h.final("train_eval_accuracy", LAST) for h in runs])
         val = np.mean([h.final("val_accuracy", LAST) for h in runs])
-        plot_seeds(ax, runs, f"{name}, {runs[0].info['parameters']:,} parameters\n"
-                   f"last {LAST} epochs, mean of seeds: train {train:.2f}, val {val:.2f}", live=(live or {}).get(name))
+        plot_seeds(ax, runs, f"{TITLES.get(name, name)}, {runs[0].info['parameters']:,} parameters\n"
+                   f"last {LAST} epochs, mean of seeds: train {train:.2f}, val {val:.2f}", live=(live or {}).get(name),
+                   printed=name == NO_TRAIN_CALL)
         if ax is not axes[0]:
             ax.set_ylabel("")
             ax.get_legend().remove()
@@ -126,9 +142,18 @@ def reference_runs(scale: str = "mini") -> list[dict[str, History]]:
     return [{name: run(config) for name, config in reference_configs(scale).items()}]
 
 
-def learning_curves(per_seed: list[dict[str, History]]) -> list[dict[int, History]]:
-    """{training-set size: History} for each seed, from reference_runs()."""
-    return [{int(name[4:]): h for name, h in runs.items() if name.startswith("n = ")} for runs in per_seed]
+CONVERGED_PREFIX = "converged, n = "
+
+
+def learning_curves(per_seed: list[dict[str, History]], prefix: str = "n = ") -> list[dict[int, History]]:
+    """{training-set size: History} for each seed, from reference_runs(): the equal-updates curve ("n = "), or
+    the converged one (CONVERGED_PREFIX)."""
+    return [{int(name[len(prefix):]): h for name, h in runs.items() if name.startswith(prefix)} for runs in per_seed]
+
+
+def converged_curves(per_seed: list[dict[str, History]]) -> list[dict[int, History]]:
+    """{training-set size: History} for each seed: the runs trained until training accuracy levels off."""
+    return learning_curves(per_seed, prefix=CONVERGED_PREFIX)
 
 
 def _seed_errors(values: np.ndarray) -> np.ndarray:
@@ -137,7 +162,8 @@ def _seed_errors(values: np.ndarray) -> np.ndarray:
     return np.vstack([mean - values.min(0), values.max(0) - mean])
 
 
-def draw_learning_curve(ax, curve: dict[int, History] | list[dict[int, History]]) -> None:
+def draw_learning_curve(ax, curve: dict[int, History] | list[dict[int, History]],
+                        title: str = "the same model and number of updates at each size") -> None:
     """Final accuracy against training-set size (log axis): the mean over seeds, the seeds' range as a thick bar,
     and the 90 % Wilson interval of a 90-image measurement as a thin capped bar."""
     from helpers.curves import draw_chance
@@ -165,8 +191,7 @@ def draw_learning_curve(ax, curve: dict[int, History] | list[dict[int, History]]
     ax.grid(alpha=0.3)
     spread = (f"\nmean of {len(curves)} seeds; thick bars: their range; thin: 90 % Wilson interval of 90 images"
               if len(curves) > 1 else "")
-    ax.set_title(f"the same model and number of updates at each size (mean of the last {LAST} epochs)"
-                 + spread, fontsize=9)
+    ax.set_title(f"{title} (mean of the last {LAST} epochs)" + spread, fontsize=9)
     ax.legend(fontsize=8, loc="center right")
 
 
@@ -302,149 +327,3 @@ def knobs() -> list:
         Toggle("shuffled_labels", "shuffle the training labels", False),
         Toggle("model_eval", "validate after model.eval()", True),
     ]
-
-
-# --- what the notebook prints: named helpers over the committed reference (no claim keys where students read) ---
-
-
-def _claims() -> dict:
-    from helpers import reference
-
-    return reference.claims("03_tiny_dataset")
-
-
-def _seeds() -> str:
-    from helpers import reference
-
-    seeds = reference.meta("03_tiny_dataset")["seeds"]
-    return f"(mean [lowest, highest] over seeds {seeds}; each seed also redraws the data)"
-
-
-def _parameters(config: TinyDataConfig) -> int:
-    return sum(p.numel() for p in build_model(config).parameters())
-
-
-def show_sizes() -> None:
-    """Images per class in our training set, and the parameter counts of the post's network and of ours."""
-    y = load_data(TinyDataConfig())["y_train"]
-    counts = np.bincount(y, minlength=N_CLASSES)
-    print(f"our 630 training images per class: {', '.join(str(c) for c in counts)} (the post gives no counts)")
-    sizes = (("the post's ConvNet at its image size (124 x 252)", PostedNetConfig(scale="forum")),
-             ("the posted network, our 16 x 16 miniature", PostedNetConfig()),
-             ("layer 3 widened to 128, LSTM removed", TinyDataConfig(head="linear")),
-             ("the small pooled model", TinyDataConfig(head="pooled")))
-    for name, config in sizes:
-        print(f"{name:50s} {_parameters(config):>10,} parameters")
-
-
-def show_reference_run(dropout: float) -> None:
-    """The reference seeds of the posted network with the live cell's Dropout: what the live run is drawn against."""
-    c, key = _claims(), "posted" if dropout else "no_dropout"
-    name = POSTED_NET if dropout else NO_DROPOUT
-    print(f"{name}, 150 epochs: train, best epoch of the last 50 {c[f'{key}_peak_train_accuracy']}; "
-          f"val {c[f'{key}_val_accuracy']}")
-
-
-def show_posted_vs_no_dropout() -> None:
-    c = _claims()
-    for label, key in (("as posted (Dropout 0.25)", "posted"), ("Dropout removed", "no_dropout")):
-        print(f"{label:26s} train, best epoch of the last 50 {c[f'{key}_peak_train_accuracy']}   "
-              f"last 3 epochs {c[f'{key}_train_accuracy']}")
-        print(f"{'':26s} val {c[f'{key}_val_accuracy']}   test {c[f'{key}_test_accuracy']}   "
-              f"train - val {c[f'{key}_train_minus_val']}")
-    print(f"Dropout removed: training first reaches 0.9 at epoch {c['no_dropout_epoch_train_reaches_0_9']}, "
-          f"then falls as low as {c['no_dropout_lowest_train_after_0_9']} on some later epoch")
-    print(_seeds())
-
-
-def show_widened() -> None:
-    c = _claims()
-    for name, key in ((STALLED, "stalled"), ("widened, LSTM removed", "trunk")):
-        print(f"{name:36s} train {c[f'{key}_train_accuracy']}   val {c[f'{key}_val_accuracy']}")
-    print(f"widened, LSTM removed: test {c['trunk_test_accuracy']}, train - val {c['trunk_train_minus_val']}")
-    print(f"last {LAST} epochs {_seeds()}")
-
-
-def show_shuffled() -> None:
-    c = _claims()
-    print(f"shuffled labels: train {c['shuffled_train_accuracy']}   val {c['shuffled_val_accuracy']}")
-
-
-def show_stalled() -> None:
-    c = _claims()
-    print(f"train {c['stalled_train_accuracy']}   val {c['stalled_val_accuracy']}   "
-          f"share of gate inputs beyond ±{SATURATED:g} at the end: {c['stalled_lstm_saturation']}")
-
-
-def show_learning_curve(per_seed: list[dict[str, History]]) -> None:
-    from helpers.stats import spread
-
-    curves = learning_curves(per_seed)
-    for n in sorted(curves[0]):
-        train, val = (spread([c[n].final(f"{s}_accuracy", LAST) for c in curves]) for s in ("train_eval", "val"))
-        last_val = spread([c[n]["val_accuracy"][-1] for c in curves])
-        print(f"n = {n:5d} ({curves[0][n].n_epochs:2d} epochs)   train {train}   val {val}   "
-              f"val at the final epoch {last_val}")
-    print(f"validation gain from 630 to 5 040 images: {_claims()['learning_curve_total_gain']}")
-
-
-def show_no_eval() -> None:
-    c = _claims()
-    for key, name in (("no_eval_val_change", "widened, LSTM removed"), ("best_fix_no_eval_val_change", BEST)):
-        print(f"{name:30s} mean |val without eval() - val with it|, last third of epochs: {c[key]}")
-
-
-def show_fixes(per_seed: list[dict[str, History]]) -> None:
-    from helpers.stats import spread, wilson_interval
-
-    results = [fix_results(runs) for runs in per_seed]
-    for name in results[0]:
-        val, test = (spread([r[name][i] for r in results]) for i in (0, 1))
-        print(f"{name:40s} val {val}   test {test}")
-    low, high = wilson_interval(0.2, N_VAL, LEVEL)
-    print(f"(one 90-image accuracy of 0.20: 90 % Wilson interval [{low:.2f}, {high:.2f}])")
-
-
-def show_fix_gains() -> None:
-    c = _claims()
-    for fix in ("smaller_model", "augmentation", "weight_decay", "best_fix", "transfer"):
-        print(f"{fix:14s} validation gain over the baseline {c[f'{fix}_val_gain']}   test {c[f'{fix}_test_gain']}")
-    print("smaller model + weight decay minus the better of the two alone (val):",
-          c["best_fix_minus_best_single_val"])
-    print(f"augmentation: training accuracy lower by {c['augmentation_train_drop']}")
-    print(f"transfer: pre-training accuracy on the 18 other glyphs {c['transfer_pretrain_accuracy']} (chance 0.056)")
-
-
-def show_early_stopping(per_seed: list[dict[str, History]], plateau: int = 12) -> None:
-    """Where early stopping on validation loss (patience PATIENCE) stops, per seed, and why: the loss's first
-    epochs sit on the ln 9 plateau, and the best fix takes off only later, with eval-mode swings."""
-    print(f"ln 9 = {np.log(N_CLASSES):.2f}; patience {PATIENCE} (our choice: the post gives no number)")
-    for name in (NO_DROPOUT, TRUNK, BEST):
-        print(name)
-        for seed, runs in enumerate(per_seed):
-            h = runs[name]
-            loss, val = np.asarray(h["val_loss"]), np.asarray(h["val_accuracy"])
-            stop, kept = early_stop(h)
-            line = (f"  seed {seed}: val loss over epochs 1-{plateau} {loss[:plateau].min():.2f}-"
-                    f"{loss[:plateau].max():.2f}, lowest at epoch {loss.argmin() + 1}; stops at {stop}, keeps {kept} "
-                    f"(train {h['train_eval_accuracy'][stop - 1]:.2f}, val {val[kept - 1]:.2f})")
-            if name == BEST:
-                late = val[34:45]
-                line += (f"; val first >= 0.5 at epoch {int(np.argmax(val >= 0.5)) + 1}, "
-                         f"epochs 35-45: {late.min():.2f} to {late.max():.2f}")
-            print(line)
-
-
-def load_posted_data(scale: str = "mini") -> dict[str, np.ndarray]:
-    """The images the posted network trains on: 630 training, 90 validation and 90 test."""
-    return load_data(PostedNetConfig(scale=scale))
-
-
-def show_weight_decay() -> None:
-    """Our weight decay beside AdamW's default."""
-    import torch
-
-    from helpers.scenarios.case03_tiny_dataset.runs import WEIGHT_DECAY
-
-    default = torch.optim.AdamW([torch.zeros(1, requires_grad=True)]).defaults["weight_decay"]
-    print(f"AdamW's default weight decay {default:g}; ours {WEIGHT_DECAY:g}, {WEIGHT_DECAY / default:.0f} x default")

@@ -19,6 +19,7 @@ from helpers.scenarios.case03_tiny_dataset.runs import (
     SIGNAL,
     TinyDataConfig,
     TransferConfig,
+    TutorialLoopConfig,
 )
 
 # --- data and model ---------------------------------------------------------
@@ -188,4 +189,54 @@ def train_transfer(config: TransferConfig, progress: Progress | None = None) -> 
     )
     history.info.update(parameters=int(sum(p.numel() for p in model.parameters())), classes=N_CLASSES,
                         pretrain_train_accuracy=pretrain_accuracy)
+    return history
+
+
+def train_tutorial_loop(config: TutorialLoopConfig, progress: Progress | None = None) -> History:
+    """The post's network trained the way the tutorial it comes from trains it, with a per-epoch validation
+    added for early stopping: ``model.eval()`` to validate, and nothing switches the model back."""
+    import torch
+    from torch import nn
+
+    from helpers import torch_lab
+    from helpers.runs import report_epoch
+
+    generator = torch_lab.set_seeds(config.seed)
+    d = load_data(config)
+    model = build_model(config)  # a new module starts in training mode: epoch 1 trains as intended
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR, foreach=True)
+    x, y = torch_lab.as_tensors(d["x_train"], d["y_train"])
+    splits = {name: torch_lab.as_tensors(d[f"x_{name}"], d[f"y_{name}"]) for name in ("val", "test")}
+    log: dict[str, list[float]] = {}
+    for epoch in range(config.epochs):
+        # model.train()  # <-- the missing line: without it, every epoch after the first trains in eval mode
+        seen, loss_sum, correct = 0, 0.0, 0
+        for idx in torch.randperm(len(x), generator=generator).split(BATCH):
+            logits = model(x[idx])
+            loss = nn.functional.cross_entropy(logits, y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            seen, loss_sum = seen + len(idx), loss_sum + loss.item() * len(idx)
+            correct += (logits.argmax(1) == y[idx]).sum().item()
+        # What the loop prints, and what the post's blue curve would be: the running mean over the epoch.
+        numbers = {"loss": loss_sum / seen, "accuracy": correct / seen}
+        model.eval()  # the tutorial's validation: eval mode, no gradients; the model stays in eval mode after
+        with torch.no_grad():
+            for name, (xs, ys) in splits.items():
+                out = model(xs)
+                numbers[f"{name}_loss"] = nn.functional.cross_entropy(out, ys).item()
+                numbers[f"{name}_accuracy"] = (out.argmax(1) == ys).float().mean().item()
+        # The honest training curve, and the rivals' evidence, measured on the same weights (mode restored).
+        numbers["train_eval_loss"], numbers["train_eval_accuracy"] = torch_lab.score(model, x, y)
+        numbers["val_trainmode_loss"], numbers["val_trainmode_accuracy"] = torch_lab.score(
+            model, *splits["val"], train_mode=True, batch_size=BATCH)
+        numbers["lstm_saturation"] = lstm_saturation(model, splits["val"][0])
+        for key, value in numbers.items():
+            log.setdefault(key, []).append(float(value))
+        report_epoch(log)
+        if progress is not None:
+            progress(epoch + 1, config.epochs)
+    history = History(metrics=log, info={"n_train": len(x), "n_val": N_VAL, "n_test": N_TEST})
+    history.info.update(parameters=int(sum(p.numel() for p in model.parameters())), classes=N_CLASSES)
     return history
