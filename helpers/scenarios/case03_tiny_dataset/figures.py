@@ -94,6 +94,9 @@ def plot_seeds(ax, histories: list[History], title: str = "", *, live: History |
         if live is not None and key in live and (printed or split):
             ax.plot(live.epochs, live[key], ":" if histories else "-", color=color, lw=1.5,
                     label=None if histories else f"{label}, your run")
+    if len(histories) > 1:
+        ax.fill_between([], [], [], color="0.6", alpha=0.4, lw=0,
+                        label=f"shading: lowest–highest of {len(histories)} seeds")
     if live is not None and histories:
         ax.plot([], [], ":", color="0.3", label="your run (this notebook)")
     draw_poster_bands(ax)
