@@ -291,3 +291,28 @@ def test_the_error_bars_are_90_percent_wilson_intervals():
     below, _ = wilson_errors(0.5, case.N_VAL, level=case.figures.LEVEL)
     assert case.figures.LEVEL == 0.9 and 0.08 < below[0] < 0.09  # 1.645 s.e. of 90 images, not 1
     plt.close(fig)
+
+
+def test_the_notebooks_draw_functions_pick_the_reference_the_live_loop_matches():
+    """draw_your_loop draws the reference of the loop the student ran (model.train() every epoch or never), titled
+    as the lesson names it; draw_shuffled_labels draws the shuffled-label seeds."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    per_seed = case.reference_runs()
+    live = per_seed[0][case.NO_TRAIN_CALL]
+    for in_train_mode, name in ((3, case.POSTED_NET), (2, case.NO_TRAIN_CALL)):
+        fig, ax = plt.subplots()
+        case.draw_your_loop(ax, live, per_seed, in_train_mode, 3)
+        assert ax.get_title() == case.figures.TITLES[name]
+        mean = np.mean([seed[name]["val_accuracy"] for seed in per_seed], axis=0)
+        drawn = [line for line in ax.get_lines() if line.get_label().startswith("validation")]
+        np.testing.assert_allclose(drawn[0].get_ydata(), mean)
+        plt.close(fig)
+    assert "post" not in case.figures.TITLES[case.NO_TRAIN_CALL]
+    fig, ax = plt.subplots()
+    case.draw_shuffled_labels(ax, per_seed)
+    assert "shuffled" in ax.get_title() and f"mean of {len(per_seed)} seeds" in ax.get_legend_handles_labels()[1][0]
+    plt.close(fig)

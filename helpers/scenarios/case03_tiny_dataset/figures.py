@@ -114,7 +114,7 @@ def plot_seeds(ax, histories: list[History], title: str = "", *, live: History |
 
 # What a story panel is titled where the run's name would mislead in the notebook's order (names are the
 # reference's keys and stay).
-TITLES = {NO_TRAIN_CALL: "the post's loop: model.train() never called",
+TITLES = {NO_TRAIN_CALL: "the suspected loop: model.train() never called",
           POSTED_NET: "the posted network, model.train() every epoch",
           NO_DROPOUT: "model.train() every epoch, Dropout removed"}
 
@@ -133,6 +133,18 @@ def draw_story(fig, per_seed: list[dict[str, History]], names: tuple[str, ...] =
         if ax is not axes[0]:
             ax.set_ylabel("")
             ax.get_legend().remove()
+
+
+def draw_your_loop(ax, live: History, per_seed: list[dict[str, History]], in_train_mode: int, epochs: int) -> None:
+    """The notebook's live run (dotted) over the reference seeds of the loop it matches: with model.train() every
+    epoch (in_train_mode == epochs) the posted network's run, otherwise the suspected loop's."""
+    name = POSTED_NET if in_train_mode == epochs else NO_TRAIN_CALL
+    plot_seeds(ax, [seed[name] for seed in per_seed], TITLES[name], live=live, printed=True)
+
+
+def draw_shuffled_labels(ax, per_seed: list[dict[str, History]]) -> None:
+    """Zhang et al.'s test over the reference seeds: the widened, LSTM-free network on permuted training labels."""
+    plot_seeds(ax, [seed["shuffled labels"] for seed in per_seed], "widened, LSTM removed, training labels shuffled")
 
 
 def reference_runs(scale: str = "mini") -> list[dict[str, History]]:

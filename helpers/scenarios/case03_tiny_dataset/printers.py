@@ -7,7 +7,7 @@ import numpy as np
 
 from helpers.runs import LAST, History
 from helpers.scenarios.case03_tiny_dataset.claims import early_stop, plateau_change
-from helpers.scenarios.case03_tiny_dataset.figures import LEVEL, converged_curves, fix_results
+from helpers.scenarios.case03_tiny_dataset.figures import LEVEL, TITLES, converged_curves, fix_results
 from helpers.scenarios.case03_tiny_dataset.lab import build_model, load_data
 from helpers.scenarios.case03_tiny_dataset.runs import (
     BEST,
@@ -137,31 +137,31 @@ def show_weight_decay() -> None:
 
 
 def show_live_reference(trained_in_train_mode: bool) -> None:
-    """The reference seeds the live cell's run is drawn against: the post's loop, or with model.train() added."""
+    """The reference seeds the live cell's run is drawn against: the suspected loop, or with model.train() added."""
     c = _claims()
     if trained_in_train_mode:
         print(f"{POSTED_NET} (model.train() every epoch), {POSTED_EPOCHS} epochs: train {c['posted_train_accuracy']}, "
               f"val {c['posted_val_accuracy']}")
     else:
-        print(f"the post's loop (model.train() never called), {POSTED_EPOCHS} epochs: training accuracy as the loop "
+        print(f"the suspected loop (model.train() never called), {POSTED_EPOCHS} epochs: training accuracy as the loop "
               f"prints it {c['post_loop_logged_train_accuracy']}, val {c['post_loop_val_accuracy']}")
 
 
 def show_post_loop() -> None:
-    """The post's loop against the same network with model.train() added, and with its Dropout removed."""
+    """The suspected loop against the same network with model.train() added, and with its Dropout removed."""
     c = _claims()
     print(f"last {LAST} of {POSTED_EPOCHS} epochs")
-    print(f"the post's loop, no model.train(): train as printed {c['post_loop_logged_train_accuracy']}, "
+    print(f"the suspected loop, no model.train(): train as printed {c['post_loop_logged_train_accuracy']}, "
           f"in eval mode {c['post_loop_train_accuracy']}")
-    print(f"{'':34s} val {c['post_loop_val_accuracy']}   test {c['post_loop_test_accuracy']}")
+    print(f"{'':37s} val {c['post_loop_val_accuracy']}   test {c['post_loop_test_accuracy']}")
     for label, key in (("model.train() added", "posted"), ("model.train() added, Dropout 0", "no_dropout")):
-        print(f"{label + ':':34s} train in eval mode {c[f'{key}_train_accuracy']}")
-        print(f"{'':34s} val {c[f'{key}_val_accuracy']}   test {c[f'{key}_test_accuracy']}")
-    print(f"the post loop: printed training accuracy at its best epoch of the last 50 "
+        print(f"{label + ':':37s} train in eval mode {c[f'{key}_train_accuracy']}")
+        print(f"{'':37s} val {c[f'{key}_val_accuracy']}   test {c[f'{key}_test_accuracy']}")
+    print(f"the suspected loop: printed training accuracy at its best epoch of the last 50 "
           f"{c['post_loop_logged_peak_train_accuracy']}; first reaches 0.9 at epoch "
           f"{c['post_loop_epoch_logged_reaches_0_9']}")
-    print(f"share of LSTM gate inputs beyond ±{SATURATED:g} at the end: post loop {c['post_loop_lstm_saturation']}, "
-          f"model.train() added {c['posted_lstm_saturation']}")
+    print(f"share of LSTM gate inputs beyond ±{SATURATED:g} at the end: suspected loop "
+          f"{c['post_loop_lstm_saturation']}, model.train() added {c['posted_lstm_saturation']}")
     print(_seeds())
 
 
@@ -171,7 +171,7 @@ def show_early_stopping_on_the_post(per_seed: list[dict[str, History]]) -> None:
     print(f"early stopping on val loss, patience {PATIENCE} (our choice: the post gives no number); ln 9 = "
           f"{np.log(N_CLASSES):.2f}")
     for name in (NO_TRAIN_CALL, NO_DROPOUT):
-        print(name)
+        print(TITLES[name])
         for seed, runs in enumerate(per_seed):
             h = runs[name]
             loss, printed = np.asarray(h["val_loss"]), np.asarray(h["accuracy"])
@@ -185,7 +185,7 @@ def show_early_stopping_on_the_post(per_seed: list[dict[str, History]]) -> None:
 def show_posted_fixes() -> None:
     """Fixes measured on the posted network itself (its layers 1-3 as posted, 630 images, 150 epochs)."""
     c = _claims()
-    rows = (("the post loop (model.train() never called)", "post_loop"), ("model.train() added", "posted"),
+    rows = (("the suspected loop (model.train() never called)", "post_loop"), ("model.train() added", "posted"),
             ("model.train() + pooled head + weight decay 1.0", "posted_fix"))
     for label, key in rows:
         print(f"{label:48s} val {c[f'{key}_val_accuracy']}   test {c[f'{key}_test_accuracy']}")
