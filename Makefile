@@ -110,9 +110,11 @@ test-matrix: install-dev
 			--junitxml="artifacts/matrix-$$(echo $$cell | tr ' =' '_-').xml" $(MATRIX_TESTS) || status=1; \
 		rm -rf $$cache; done; exit $$status
 
-# Retrain the committed reference results (every claim's runs over runs.SEEDS); CASES="03_tiny_dataset" for one.
+# Retrain the committed reference results (every claim's runs over runs.SEEDS), then the same runs under each
+# numerics variant (reference.VARIANTS, seed 0); CASES="03_tiny_dataset" for one. Current runs are kept.
 reference: install-dev
 	$(BIN)/python -m helpers.reference $(CASES)
+	$(BIN)/python -m helpers.reference --variant portable $(CASES)
 
 notebooks: install-dev
 	for nb in notebooks/*.ipynb; do \

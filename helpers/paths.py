@@ -8,6 +8,7 @@ from pathlib import Path
 CODE_ROOT = Path(__file__).resolve().parents[1]  # the folder that holds the helpers package (a checkout's root)
 DATA = CODE_ROOT / "data"
 REFERENCE = DATA / "reference"  # committed reference runs, one folder per case
+REFERENCE_VARIANTS = DATA / "reference-variants"  # the same runs under other numerics settings: <variant>/<case>
 NOTEBOOKS = CODE_ROOT / "notebooks"
 ARTIFACTS = CODE_ROOT / "artifacts"  # what make builds (the site, the student copies); never committed
 FORUM_LOG = DATA / "forum" / "003_a8ebacd39794dcdb_log.csv"  # case 04's post, as its asker printed it

@@ -9,6 +9,11 @@ A reference cannot go stale silently: a run whose fields or code digest differ f
 what the code says now is refused by ``load``, ``claims`` and ``stored_run`` (the
 panels), and ``python -m helpers.reference --check`` (part of the test suite) names
 each stale case, what changed, and the command that retrains it.
+
+One machine's numbers are one trajectory. A *variant* is the same runs trained under other numerics settings
+(``VARIANTS``: one thread, oneDNN off, torch's portable kernels), seed 0, written to
+``data/reference-variants/<variant>/<case>/`` in the same layout (``python -m helpers.reference --variant
+portable CASE``). ``claims`` spreads over the seeds and the variants, and the tests hold every band on each.
 """
 
 from __future__ import annotations
@@ -37,6 +42,13 @@ from helpers.stats import Spread, spread
 FORMAT = 2  # 2: each run records its code digest; 1 (no digest) is read, and reported stale until upgraded
 
 
+# Settings that change float summation order (see runs.NUMERICS_ENV), each a variant of the committed reference.
+VARIANTS: dict[str, dict[str, str]] = {
+    "portable": {"GAP_CLINIC_THREADS": "1", "TF_ENABLE_ONEDNN_OPTS": "0", "ATEN_CPU_CAPABILITY": "default"},
+}
+VARIANT_SEEDS = (0,)
+
+
 class StaleReference(ValueError):
     """A committed reference that the current code would not reproduce (its fields or code changed)."""
 
@@ -46,14 +58,31 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def folder(case_key: str) -> Path:
-    """Where ``case_key``'s reference lives."""
+def _check_variant(variant: str | None) -> None:
+    if variant is not None and variant not in VARIANTS:
+        raise ValueError(f"variant={variant!r}; choose one of {sorted(VARIANTS)} (or none: the main reference).")
+
+
+def folder(case_key: str, variant: str | None = None) -> Path:
+    """Where ``case_key``'s reference lives (``variant``: its runs under other numerics settings)."""
     load_case(case_key)  # validates the key
-    return paths.REFERENCE / case_key
+    _check_variant(variant)
+    return paths.REFERENCE / case_key if variant is None else paths.REFERENCE_VARIANTS / variant / case_key
 
 
-def retrain_command(case_key: str) -> str:
-    return f"python -m helpers.reference {case_key}"
+def variants(case_key: str) -> list[str]:
+    """The variants committed for ``case_key``."""
+    return [v for v in VARIANTS if (folder(case_key, v) / "meta.json").exists()]
+
+
+def retrain_command(case_key: str, variant: str | None = None) -> str:
+    return f"python -m helpers.reference {case_key}" + (f" --variant {variant}" if variant else "")
+
+
+def variant_numerics_wrong(variant: str) -> dict[str, str]:
+    """{environment variable: value it needs} where this process's settings are not ``variant``'s."""
+    _check_variant(variant)
+    return {k: v for k, v in VARIANTS[variant].items() if os.environ.get(k) != v}
 
 
 def _fields(config: RunConfig) -> dict:
@@ -75,35 +104,41 @@ def machine() -> dict[str, str]:
     return {"cpu": cpu, "cores": str(os.cpu_count()), "system": platform.system()}
 
 
-def _reusable(case_key: str, seeds: Sequence[int]) -> set[str]:
+def _reusable(case_key: str, seeds: Sequence[int], variant: str | None = None) -> set[str]:
     """Runs of the committed reference that the code here would reproduce: same seeds, same library versions,
     same fields and code digest. Retraining a case keeps them, so adding one run does not retrain the case."""
     try:
-        info = meta(case_key)
-        if list(info.get("seeds", ())) != list(seeds) or version_drift(case_key):
+        info = meta(case_key, variant)
+        if list(info.get("seeds", ())) != list(seeds) or version_drift(case_key, variant):
             return set()
-        stale = problems(case_key)
+        stale = problems(case_key, variant)
     except (OSError, ValueError, KeyError):
         return set()  # a damaged reference is retrained, never fatal
     return {name for name in load_case(case_key).reference_configs() if name not in stale}
 
 
-def make(case_key: str, seeds: Sequence[int] = SEEDS, *, log=print, reuse: bool = True) -> Path:
+def make(case_key: str, seeds: Sequence[int] | None = None, *, variant: str | None = None, log=print,
+         reuse: bool = True) -> Path:
     """Train ``case_key``'s reference runs over ``seeds`` and write them (replacing any old ones).
 
-    reuse: keep the committed runs that are still current (see ``_reusable``) and train only the others;
-    ``--all`` retrains every run.
+    variant: write the variant's reference instead (this process must run under its settings; default seeds
+    ``VARIANT_SEEDS``). reuse: keep the committed runs that are still current (see ``_reusable``) and train
+    only the others; ``--all`` retrains every run.
     """
     case = load_case(case_key)
+    if variant is not None and (wrong := variant_numerics_wrong(variant)):
+        raise ValueError(f"the {variant!r} variant needs {wrong} in the environment; run "
+                         f"`{retrain_command(case_key, variant)}`, which sets them.")
+    seeds = list(seeds if seeds is not None else SEEDS if variant is None else VARIANT_SEEDS)
     configs = case.reference_configs()
-    out = folder(case_key)
+    out = folder(case_key, variant)
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    kept = _reusable(case_key, seeds) if reuse else set()
-    old_runs = meta(case_key)["runs"] if kept else {}
+    kept = _reusable(case_key, seeds, variant) if reuse else set()
+    old_runs = meta(case_key, variant)["runs"] if kept else {}
     framework = next(iter(configs.values())).framework
     info = {
-        "format": FORMAT, "case": case_key, "seeds": list(seeds), "written": time.strftime("%Y-%m-%d"),
+        "format": FORMAT, "case": case_key, "variant": variant, "seeds": seeds, "written": time.strftime("%Y-%m-%d"),
         "versions": library_versions(framework), "numerics": numerics(framework), "machine": machine(),
         "runs": {name: {"folder": slug(name), "class": type(c).__name__, "fields": _fields(c),
                         "code": c.code_digest()}
@@ -120,16 +155,18 @@ def make(case_key: str, seeds: Sequence[int] = SEEDS, *, log=print, reuse: bool 
             history.save(tmp / slug(name) / f"seed{seed}")
             log(f"{case_key}: {name}, seed {seed}: {time.perf_counter() - start:.1f} s")
     (tmp / "meta.json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     return out
 
 
-def meta(case_key: str) -> dict:
+def meta(case_key: str, variant: str | None = None) -> dict:
     """The reference's meta.json (seeds, versions, machine, runs)."""
-    path = folder(case_key) / "meta.json"
+    path = folder(case_key, variant) / "meta.json"
     if not path.exists():
-        raise FileNotFoundError(f"no reference for {case_key}: run `{retrain_command(case_key)}` to train it.")
+        what = case_key + (f", variant {variant}" if variant else "")
+        raise FileNotFoundError(f"no reference for {what}: run `{retrain_command(case_key, variant)}` to train it.")
     return json.loads(path.read_text())
 
 
@@ -138,9 +175,9 @@ def _changed_fields(old: dict, new: dict) -> str:
     return ", ".join(f"{k} {old.get(k, '(none)')!r} -> {new.get(k, '(none)')!r}" for k in keys)
 
 
-def problems(case_key: str) -> dict[str, str]:
+def problems(case_key: str, variant: str | None = None) -> dict[str, str]:
     """{run name: what changed} for each of reference_configs() the committed reference does not match."""
-    recorded = meta(case_key)["runs"]
+    recorded = meta(case_key, variant)["runs"]
     found = {}
     for name, config in load_case(case_key).reference_configs().items():
         was = recorded.get(name)
@@ -160,42 +197,48 @@ def _comparable(versions: dict[str, str]) -> dict[str, str]:
     return {k: v.split("+")[0] for k, v in versions.items() if k != "python"}
 
 
-def version_drift(case_key: str) -> dict[str, tuple[str, str]]:
+def version_drift(case_key: str, variant: str | None = None) -> dict[str, tuple[str, str]]:
     """{library: (version the reference was trained with, version here)} where they differ."""
-    info = meta(case_key)
+    info = meta(case_key, variant)
     framework = next(iter(load_case(case_key).reference_configs().values())).framework
     then, now = _comparable(info.get("versions", {})), _comparable(library_versions(framework))
     return {k: (then.get(k, "(none)"), now[k]) for k in now if then.get(k) != now[k]}
 
 
 def check(case_key: str) -> str | None:
-    """One line saying why ``case_key``'s reference is not current and how to retrain it, or None."""
-    try:
-        found = problems(case_key)
-    except FileNotFoundError:
-        return f"{case_key}: no reference; train it: {retrain_command(case_key)}"
-    drift = version_drift(case_key)
-    if not found and not drift:
-        return None
-    said = [f"{name!r}: {why}" for name, why in found.items()]
-    said += [f"{lib} {then} -> {now}" for lib, (then, now) in drift.items()]
-    kind = "stale" if found else "trained with other library versions"
-    return f"{case_key}: {kind}: {'; '.join(said)}; retrain: {retrain_command(case_key)}"
+    """One line saying why ``case_key``'s reference (or a committed variant) is not current and how to retrain
+    it, or None."""
+    lines = []
+    for variant in (None, *variants(case_key)):
+        what = case_key + (f" (variant {variant})" if variant else "")
+        try:
+            found = problems(case_key, variant)
+        except FileNotFoundError:
+            lines.append(f"{what}: no reference; train it: {retrain_command(case_key, variant)}")
+            continue
+        drift = version_drift(case_key, variant)
+        if not found and not drift:
+            continue
+        said = [f"{name!r}: {why}" for name, why in found.items()]
+        said += [f"{lib} {then} -> {now}" for lib, (then, now) in drift.items()]
+        kind = "stale" if found else "trained with other library versions"
+        lines.append(f"{what}: {kind}: {'; '.join(said)}; retrain: {retrain_command(case_key, variant)}")
+    return "\n".join(lines) or None
 
 
-def _refuse_stale(case_key: str) -> None:
-    found = problems(case_key)
+def _refuse_stale(case_key: str, variant: str | None = None) -> None:
+    found = problems(case_key, variant)
     if found:
         said = "; ".join(f"{name!r}: {why}" for name, why in found.items())
-        raise StaleReference(f"the committed reference of {case_key} is stale ({said}); "
-                             f"retrain it: {retrain_command(case_key)}")
+        raise StaleReference(f"the committed reference of {case_key}{f' (variant {variant})' if variant else ''} "
+                             f"is stale ({said}); retrain it: {retrain_command(case_key, variant)}")
 
 
-def load(case_key: str) -> list[dict[str, History]]:
+def load(case_key: str, variant: str | None = None) -> list[dict[str, History]]:
     """One {run name: History} per reference seed, in seed order; a stale reference raises StaleReference."""
-    info = meta(case_key)
-    _refuse_stale(case_key)
-    base = folder(case_key)
+    info = meta(case_key, variant)
+    _refuse_stale(case_key, variant)
+    base = folder(case_key, variant)
     names = list(load_case(case_key).reference_configs())  # the case's own order (meta.json sorts its keys)
     return [{name: History.load(base / info["runs"][name]["folder"] / f"seed{seed}") for name in names}
             for seed in info["seeds"]]
@@ -232,10 +275,18 @@ def measured_per_seed(case_key: str, case: ModuleType | None = None) -> list[dic
     return [case.measure(histories) for histories in load(case_key)]
 
 
+def measured_per_variant(case_key: str, case: ModuleType | None = None) -> dict[str, list[dict[str, float]]]:
+    """{variant: the case's ``measure`` on each of its seeds} for every committed variant."""
+    case = case or load_case(case_key)
+    return {v: [case.measure(histories) for histories in load(case_key, v)] for v in variants(case_key)}
+
+
 def claims(case_key: str, case: ModuleType | None = None) -> dict[str, Spread]:
-    """Each claim of the case, measured on every reference seed."""
-    per_seed = measured_per_seed(case_key, case)
-    return {claim: spread([m[claim] for m in per_seed]) for claim in per_seed[0]}
+    """Each claim of the case, measured on every reference seed and every committed variant's seeds."""
+    case = case or load_case(case_key)
+    rows = measured_per_seed(case_key, case)
+    rows += [m for per_seed in measured_per_variant(case_key, case).values() for m in per_seed]
+    return {claim: spread([m[claim] for m in rows]) for claim in rows[0]}
 
 
 def upgrade(case_key: str, commit: str | None = None) -> dict[str, str]:
@@ -275,6 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="say which references are missing, stale or from other library versions (exit 1)")
     parser.add_argument("--all", action="store_true",
                         help="retrain every run (default: keep the committed runs that are still current)")
+    parser.add_argument("--variant", choices=sorted(VARIANTS),
+                        help="train the runs under this variant's numerics settings (seed 0), beside the reference")
     parser.add_argument("--upgrade", action="store_true",
                         help="record code digests in format-1 references, from the commit that wrote each")
     args = parser.parse_args(argv)
@@ -288,8 +341,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             if meta(key).get("format", 1) < FORMAT:
                 print(f"{key}: {upgrade(key)}")
         return 0
+    if args.variant and (wrong := variant_numerics_wrong(args.variant)):
+        # Thread counts and oneDNN are read when the frameworks load: start again under the variant's settings.
+        os.execve(sys.executable, [sys.executable, "-m", "helpers.reference", *(argv or sys.argv[1:])],
+                  {**os.environ, **wrong})
     for key in keys:
-        make(key, reuse=not args.all)
+        make(key, variant=args.variant, reuse=not args.all)
     return 0
 
 

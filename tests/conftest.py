@@ -17,6 +17,7 @@ from types import ModuleType
 import harness
 import pytest
 
+from helpers import reference
 from helpers import runs as runs_module
 from helpers.cases import CASES
 from helpers.runs import SEEDS
@@ -93,18 +94,29 @@ def measured(request):
 
 
 SEED_PARAMS = [*(pytest.param(i, id=f"reference seed {s}") for i, s in enumerate(SEEDS)),
+               *(pytest.param((v, i), id=f"variant {v} seed {s}")
+                 for v in reference.VARIANTS for i, s in enumerate(reference.VARIANT_SEEDS)),
                pytest.param("here", id="here", marks=pytest.mark.here)]
 
 
 @pytest.fixture(scope="module", params=SEED_PARAMS)
 def each_seed_runs(request):
-    """Every reference seed's runs, then this machine's retrained ones (only those train)."""
-    key = _case_key(request)
-    return harness.retrained(key) if request.param == "here" else harness.reference_runs(key)[request.param]
+    """Every reference seed's runs, each numerics variant's, then this machine's retrained ones (only those
+    train)."""
+    key, param = _case_key(request), request.param
+    if param == "here":
+        return harness.retrained(key)
+    if isinstance(param, tuple):
+        return harness.variant_runs(key, param[0])[param[1]]
+    return harness.reference_runs(key)[param]
 
 
 @pytest.fixture(scope="module", params=SEED_PARAMS)
 def each_seed_measured(request):
-    """Each reference seed's claims, then those this machine's retrained runs measure."""
-    key = _case_key(request)
-    return harness.here_measured(key) if request.param == "here" else harness.reference_measured(key)[request.param]
+    """Each reference seed's claims, each numerics variant's, then those this machine's retrained runs measure."""
+    key, param = _case_key(request), request.param
+    if param == "here":
+        return harness.here_measured(key)
+    if isinstance(param, tuple):
+        return harness.variant_measured(key, param[0])[param[1]]
+    return harness.reference_measured(key)[param]

@@ -8,13 +8,15 @@ toy-case test runs them over a case built by the README's recipe. ``check_case``
 What a case's runs say, read once per session (``functools.cache``):
 
 * ``reference_runs`` / ``reference_measured``: every committed seed (``reference.load`` refuses a stale one);
+* ``variant_runs`` / ``variant_measured``: the same runs under each committed numerics variant (another
+  trajectory of each run, as another CPU would give);
 * ``retrained``: the runs ``make test`` retrains here, seed 0: the case's ``RETRAIN`` names (default: every
   reference run);
 * ``here_measured``: the claims those runs measure alone. A claim that also reads a run not retrained here
   is left out, never filled in from the reference: the claims ``measure`` gives with the reference's seed 0
   and seed 1 for the other runs are compared, and only those that agree depend on the retrained runs alone.
 
-A band is held for every reference seed and here. There is no "lands in the reference spread" test any more:
+A band is held for every reference seed, every numerics variant's seed and here. There is no "lands in the reference spread" test any more:
 it guarded against changed code, which the code digest now does (a stale reference fails ``--check``);
 three seeds cannot tell a wrong value from a chaotic but correct one on another CPU.
 """
@@ -28,7 +30,7 @@ from collections.abc import Callable
 
 from helpers import reference
 from helpers.cases import load_case
-from helpers.runs import FRAMEWORK_PACKAGES, SEEDS, History, RunConfig, run
+from helpers.runs import FRAMEWORK_PACKAGES, NUMERICS_ENV, SEEDS, History, RunConfig, run
 from helpers.scenarios import CONTRACT, outside_bands
 
 
@@ -54,6 +56,16 @@ def reference_runs(key: str) -> list[dict[str, History]]:
 @functools.cache
 def reference_measured(key: str) -> list[dict[str, float]]:
     return [load_case(key).measure(dict(histories)) for histories in reference_runs(key)]
+
+
+@functools.cache
+def variant_runs(key: str, variant: str) -> list[dict[str, History]]:
+    return reference.load(key, variant)
+
+
+@functools.cache
+def variant_measured(key: str, variant: str) -> list[dict[str, float]]:
+    return [load_case(key).measure(dict(histories)) for histories in variant_runs(key, variant)]
 
 
 @functools.cache
@@ -162,6 +174,21 @@ def check_every_reference_seed_holds_each_claim(key: str) -> None:
         assert_claims_hold(measured, bands, f"{key}, reference seed {seed}")
 
 
+def check_every_numerics_variant_holds_each_claim(key: str) -> None:
+    """The reference spread covers two numerics settings at least: a committed variant, current, whose every
+    seed holds every band (a claim that holds on one float summation order only is a trajectory, not a claim)."""
+    found = reference.variants(key)
+    assert found, (f"{key} has no committed numerics variant; train one: "
+                   f"{reference.retrain_command(key, next(iter(reference.VARIANTS)))}")
+    bands = load_case(key).BANDS
+    for variant in found:
+        info = reference.meta(key, variant)
+        if NUMERICS_ENV[load_case(key).Config.framework]:  # a numpy-only case has no settings to vary
+            assert info["numerics"] != reference.meta(key)["numerics"], f"{key}: {variant} has the main settings"
+        for seed, measured in zip(info["seeds"], variant_measured(key, variant), strict=True):
+            assert_claims_hold(measured, bands, f"{key}, variant {variant}, seed {seed}")
+
+
 def check_a_planted_wrong_value_fails(key: str) -> None:
     """Each band, fed a value just outside it on either side or a NaN, fails: no band test is vacuous."""
     bands, measured = load_case(key).BANDS, reference_measured(key)[0]
@@ -178,7 +205,8 @@ def check_a_planted_wrong_value_fails(key: str) -> None:
 
 CHECKS: tuple[Callable[[str], None], ...] = (
     check_parts, check_configs, check_make_config, check_retrain, check_bands, check_reference_is_current,
-    check_every_reference_seed_holds_each_claim, check_a_planted_wrong_value_fails)
+    check_every_reference_seed_holds_each_claim, check_every_numerics_variant_holds_each_claim,
+    check_a_planted_wrong_value_fails)
 
 
 # --- the checks that retrain on this machine ----------------------------------------------------

@@ -25,7 +25,8 @@ KEY, MODULE = "99_toy", "helpers.scenarios.case99_toy"
 
 
 def _forget() -> None:
-    for memo in (harness.reference_runs, harness.reference_measured, harness.retrained, harness.here_measured):
+    for memo in (harness.reference_runs, harness.reference_measured, harness.variant_runs, harness.variant_measured,
+                 harness.retrained, harness.here_measured):
         memo.cache_clear()
 
 
@@ -44,20 +45,29 @@ def toy_case(tmp_path, tmp_cache, monkeypatch):
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A toy case")]),
                    paths.NOTEBOOKS / f"{KEY}.ipynb")
     monkeypatch.setattr(paths, "REFERENCE", tmp_path / "reference")
+    monkeypatch.setattr(paths, "REFERENCE_VARIANTS", tmp_path / "reference-variants")
     _forget()
     yield module_path
     _forget()
     sys.modules.pop(MODULE, None)
 
 
-def test_the_recipe_adds_a_case_that_meets_the_contract(toy_case):
+def test_the_recipe_adds_a_case_that_meets_the_contract(toy_case, monkeypatch):
     case = cases.load_case(KEY)
     assert {p.stem for p in paths.NOTEBOOKS.glob("*.ipynb")} == {KEY}
     with pytest.raises(AssertionError, match="no reference"):
         harness.check_reference_is_current(KEY)  # step 3 not yet done
-    # 3. `make reference CASES=99_toy`
+    # 3. `make reference CASES=99_toy`: the reference, then each numerics variant (the command restarts itself
+    # under the variant's settings; here they are set first, so it trains in this process)
     reference.main([KEY])
     assert reference.main(["--check", KEY]) == 0
+    with pytest.raises(AssertionError, match="no committed numerics variant"):
+        harness.check_every_numerics_variant_holds_each_claim(KEY)
+    with monkeypatch.context() as env:
+        for name, value in reference.VARIANTS["portable"].items():
+            env.setenv(name, value)
+        reference.main([KEY, "--variant", "portable"])
+    assert reference.variants(KEY) == ["portable"] and reference.main(["--check", KEY]) == 0
     # 4. Every contract check, the retraining one included.
     harness.check_case(KEY)
     assert set(harness.here_measured(KEY)) == set(case.BANDS)  # RETRAIN left out: every reference run retrains
