@@ -16,9 +16,9 @@ What a case's runs say, read once per session (``functools.cache``):
   is left out, never filled in from the reference: the claims ``measure`` gives with the reference's seed 0
   and seed 1 for the other runs are compared, and only those that agree depend on the retrained runs alone.
 
-A band is held for every reference seed, every numerics variant's seed and here. There is no "lands in the reference spread" test any more:
-it guarded against changed code, which the code digest now does (a stale reference fails ``--check``);
-three seeds cannot tell a wrong value from a chaotic but correct one on another CPU.
+A band is held for every reference seed, every numerics variant's seed and here. There is no "lands in the
+reference spread" test any more: it guarded against changed code, which the code digest now does (a stale
+reference fails ``--check``); three seeds cannot tell a wrong value from a chaotic but correct one on another CPU.
 """
 
 from __future__ import annotations
