@@ -13,7 +13,8 @@ each stale case, what changed, and the command that retrains it.
 One machine's numbers are one trajectory. A *variant* is the same runs trained under other numerics settings
 (``VARIANTS``: one thread, oneDNN off, torch's portable kernels), seed 0, written to
 ``data/reference-variants/<variant>/<case>/`` in the same layout (``python -m helpers.reference --variant
-portable CASE``). ``claims`` spreads over the seeds and the variants, and the tests hold every band on each.
+portable CASE``). The tests hold every band on each variant's runs as on each seed's; the notebooks print
+spreads over the seeds of the main reference (``claims(..., with_variants=True)`` adds the variants).
 """
 
 from __future__ import annotations
@@ -281,11 +282,13 @@ def measured_per_variant(case_key: str, case: ModuleType | None = None) -> dict[
     return {v: [case.measure(histories) for histories in load(case_key, v)] for v in variants(case_key)}
 
 
-def claims(case_key: str, case: ModuleType | None = None) -> dict[str, Spread]:
-    """Each claim of the case, measured on every reference seed and every committed variant's seeds."""
+def claims(case_key: str, case: ModuleType | None = None, *, with_variants: bool = False) -> dict[str, Spread]:
+    """Each claim of the case, measured on every reference seed (the spread the notebooks print, "over seeds");
+    ``with_variants``: every committed variant's seeds too."""
     case = case or load_case(case_key)
     rows = measured_per_seed(case_key, case)
-    rows += [m for per_seed in measured_per_variant(case_key, case).values() for m in per_seed]
+    if with_variants:
+        rows += [m for per_seed in measured_per_variant(case_key, case).values() for m in per_seed]
     return {claim: spread([m[claim] for m in rows]) for claim in rows[0]}
 
 

@@ -99,24 +99,25 @@ SEED_PARAMS = [*(pytest.param(i, id=f"reference seed {s}") for i, s in enumerate
                pytest.param("here", id="here", marks=pytest.mark.here)]
 
 
+def _for_param(key: str, param, here, variant, seeds):
+    """``here(key)`` for "here", ``variant(key, name)[i]`` for a variant's (name, i), else ``seeds(key)[i]``."""
+    if param == "here":
+        return here(key)
+    if isinstance(param, tuple):
+        return variant(key, param[0])[param[1]]
+    return seeds(key)[param]
+
+
 @pytest.fixture(scope="module", params=SEED_PARAMS)
 def each_seed_runs(request):
     """Every reference seed's runs, each numerics variant's, then this machine's retrained ones (only those
     train)."""
-    key, param = _case_key(request), request.param
-    if param == "here":
-        return harness.retrained(key)
-    if isinstance(param, tuple):
-        return harness.variant_runs(key, param[0])[param[1]]
-    return harness.reference_runs(key)[param]
+    return _for_param(_case_key(request), request.param, harness.retrained, harness.variant_runs,
+                      harness.reference_runs)
 
 
 @pytest.fixture(scope="module", params=SEED_PARAMS)
 def each_seed_measured(request):
     """Each reference seed's claims, each numerics variant's, then those this machine's retrained runs measure."""
-    key, param = _case_key(request), request.param
-    if param == "here":
-        return harness.here_measured(key)
-    if isinstance(param, tuple):
-        return harness.variant_measured(key, param[0])[param[1]]
-    return harness.reference_measured(key)[param]
+    return _for_param(_case_key(request), request.param, harness.here_measured, harness.variant_measured,
+                      harness.reference_measured)
