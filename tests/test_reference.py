@@ -44,10 +44,15 @@ def test_editing_a_trainer_makes_its_references_stale(edited_copy, capsys):
     assert reference.problems("05_leaky_and_shuffled_splits") == {}  # another case's code did not change
     assert reference.main(["--check", CASE, "05_leaky_and_shuffled_splits"]) == 1
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"{CASE}: stale: ")
+    assert reference.variants(CASE) == ["portable"]  # the numerics variant goes stale with the reference
+    assert len(lines) == 2 and lines[0].startswith(f"{CASE}: stale: ")
     assert lines[0].endswith(f"retrain: python -m helpers.reference {CASE}")
+    assert lines[1].startswith(f"{CASE} (variant portable): stale: ")
+    assert lines[1].endswith(f"retrain: python -m helpers.reference {CASE} --variant portable")
     with pytest.raises(reference.StaleReference, match=f"python -m helpers.reference {CASE}"):
         reference.load(CASE)
+    with pytest.raises(reference.StaleReference, match="--variant portable"):
+        reference.load(CASE, "portable")
     with pytest.raises(reference.StaleReference):
         reference.claims(CASE)
     assert reference.stored_run(case.configs()["LSTM removed"]) is None  # the panel trains it instead
@@ -102,3 +107,13 @@ def test_a_format_1_reference_is_stale_until_upgraded_from_the_commit_that_wrote
 
 def test_every_case_has_a_reference_folder():
     assert {p.name for p in paths.REFERENCE.iterdir() if p.is_dir()} == set(CASES)
+
+
+def test_a_variant_is_trained_under_its_own_settings_only(monkeypatch):
+    with pytest.raises(ValueError, match="choose one of \\['portable'\\]"):
+        reference.folder(CASE, "fast")
+    for name in reference.VARIANTS["portable"]:
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ValueError, match=r"needs .*GAP_CLINIC_THREADS.*--variant portable"):
+        reference.make(CASE, variant="portable")  # refused before anything trains or is written
+    assert reference.variants(CASE) == ["portable"] and reference.check(CASE) is None
