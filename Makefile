@@ -89,8 +89,9 @@ test-fast: install-dev
 test-robust: install-dev
 	mkdir -p artifacts
 	cache=$$(mktemp -d); GAP_CLINIC_CACHE=$$cache GAP_CLINIC_THREADS=1 TF_ENABLE_ONEDNN_OPTS=0 \
-		$(BIN)/python -m pytest -m here --allow-hosts=127.0.0.1,::1,localhost --junitxml=artifacts/robust.xml tests \
-		; status=$$?; rm -rf $$cache; $(BIN)/python -m helpers.bench --robust artifacts/robust.xml; exit $$status
+		$(BIN)/python -m pytest -m here --allow-hosts=127.0.0.1,::1,localhost --junitxml=artifacts/robust.xml \
+		-o "junit_suite_name=GAP_CLINIC_THREADS=1 TF_ENABLE_ONEDNN_OPTS=0" tests \
+		; status=$$?; rm -rf $$cache; $(BIN)/python -m helpers.bench --matrix artifacts/robust.xml; exit $$status
 
 # The numerics matrix: the `here` tests once per cell, each from an empty cache. The cells cover every value of
 # every setting (threads 1 and 2; oneDNN off and on; TensorFlow's oneDNN capped at AVX2; torch's kernels at avx2
@@ -103,12 +104,13 @@ MATRIX ?= "GAP_CLINIC_THREADS=1 TF_ENABLE_ONEDNN_OPTS=0" \
 	"GAP_CLINIC_THREADS=2 ATEN_CPU_CAPABILITY=default"
 MATRIX_TESTS ?= tests
 test-matrix: install-dev
-	mkdir -p artifacts
+	mkdir -p artifacts; rm -f artifacts/matrix-*.xml
 	status=0; for cell in $(MATRIX); do \
 		echo "== numerics cell: $$cell"; cache=$$(mktemp -d); \
 		env $$cell GAP_CLINIC_CACHE=$$cache $(BIN)/python -m pytest -q -m here --allow-hosts=127.0.0.1,::1,localhost \
-			--junitxml="artifacts/matrix-$$(echo $$cell | tr ' =' '_-').xml" $(MATRIX_TESTS) || status=1; \
-		rm -rf $$cache; done; exit $$status
+			--junitxml="artifacts/matrix-$$(echo $$cell | tr ' =' '_-').xml" -o "junit_suite_name=$$cell" \
+			$(MATRIX_TESTS) || status=1; \
+		rm -rf $$cache; done; $(BIN)/python -m helpers.bench --matrix artifacts/matrix-*.xml; exit $$status
 
 # Retrain the committed reference results (every claim's runs over runs.SEEDS), then the same runs under each
 # numerics variant (reference.VARIANTS, seed 0); CASES="03_tiny_dataset" for one. Current runs are kept.

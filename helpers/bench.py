@@ -138,46 +138,49 @@ def mark(value: float, limit: float) -> str:
     return "ok" if value <= limit else f"**over by {value - limit:.2f}**"
 
 
-ROBUST_TITLE = "## Perturbed numerics (make test-robust)"
+MATRIX_TITLE = "## Numerics matrix (make test-matrix)"
 
 
-def robust_section(junit: Path) -> list[str]:
-    """make test-robust's result, from pytest's JUnit XML: every trained claim retrained, 1 thread, oneDNN off."""
+def matrix_section(junits: list[Path]) -> list[str]:
+    """One row per numerics cell, from the JUnit XML pytest wrote for it (the cell's settings are its suite name):
+    every test marked `here` retrained from an empty cache under those settings, each claim held to its band."""
     import xml.etree.ElementTree as ET
-    from collections import Counter
 
-    suite = ET.parse(junit).getroot()
-    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
-    cases = suite.findall("testcase")
-    failed = [c.get("name") for c in cases if c.find("failure") is not None or c.find("error") is not None]
-    per_file = Counter(c.get("classname", "").rsplit(".", 1)[-1] for c in cases)
-    lines = [ROBUST_TITLE, "",
-             f"Run on {dt.date.today().isoformat()} ({platform.node()}, {os.cpu_count()} cores) with "
-             "`GAP_CLINIC_THREADS=1 TF_ENABLE_ONEDNN_OPTS=0`, an empty cache: seed 0 of every case's RETRAIN runs "
-             "retrained as another machine would, each claim held to its band.", "",
-             f"**{len(cases) - len(failed)} of {len(cases)} checks pass** in {float(suite.get('time', 0)):.0f} s "
-             f"({', '.join(f'{k}: {v}' for k, v in sorted(per_file.items()))}).", ""]
-    lines += [f"- fails: `{name}`" for name in failed] + ([""] if failed else [])
-    return lines
+    lines = [MATRIX_TITLE, "",
+             f"Run on {dt.date.today().isoformat()} ({platform.node()}, {os.cpu_count()} cores): the tests marked "
+             "`here` (each case's RETRAIN runs, seed 0, retrained from an empty cache, every claim they measure held "
+             "to its band), once per cell.", "",
+             "| cell | passed | failed or errors | seconds |", "|---|---|---|---|"]
+    failures = []
+    for junit in junits:
+        suite = ET.parse(junit).getroot()
+        suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+        cases = suite.findall("testcase")
+        failed = [c.get("name") for c in cases if c.find("failure") is not None or c.find("error") is not None]
+        cell = suite.get("name") or junit.stem
+        lines.append(f"| `{cell}` | {len(cases) - len(failed)} of {len(cases)} | {len(failed)} | "
+                     f"{float(suite.get('time', 0)):.0f} |")
+        failures += [f"- `{cell}`: `{name}`" for name in failed]
+    return [*lines, "", *(["Failed:", *failures, ""] if failures else [])]
 
 
-def kept_robust_section() -> list[str]:
-    """The robust section already in BENCHMARKS.md (make bench does not rerun it)."""
+def kept_matrix_section() -> list[str]:
+    """The matrix section already in BENCHMARKS.md (make bench does not rerun it)."""
     path = CODE_ROOT / "BENCHMARKS.md"
     text = path.read_text() if path.exists() else ""
-    if ROBUST_TITLE not in text:
+    if MATRIX_TITLE not in text:
         return []
-    section = text.split(ROBUST_TITLE, 1)[1].split("\n## ", 1)[0]
-    return [ROBUST_TITLE, *section.strip("\n").splitlines(), ""]
+    section = text.split(MATRIX_TITLE, 1)[1].split("\n## ", 1)[0]
+    return [MATRIX_TITLE, *section.strip("\n").splitlines(), ""]
 
 
 def main() -> int:
-    if len(sys.argv) == 3 and sys.argv[1] == "--robust":  # make test-robust: update only its own section
+    if len(sys.argv) >= 3 and sys.argv[1] == "--matrix":  # make test-matrix / test-robust: only their section
         path = CODE_ROOT / "BENCHMARKS.md"
         text = path.read_text() if path.exists() else "# Benchmarks\n"
-        kept = text.split(ROBUST_TITLE, 1)
-        rest = kept[1].split("\n## ", 1)[1] if len(kept) > 1 and "\n## " in kept[1] else ""
-        new = kept[0].rstrip("\n") + "\n\n" + "\n".join(robust_section(Path(sys.argv[2])))
+        before, _, after = text.partition(MATRIX_TITLE)
+        rest = after.split("\n## ", 1)[1] if "\n## " in after else ""
+        new = before.rstrip("\n") + "\n\n" + "\n".join(matrix_section([Path(a) for a in sys.argv[2:]]))
         path.write_text(new + (("\n## " + rest) if rest else ""))
         return 0
     notebooks = sorted((CODE_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -247,7 +250,7 @@ def main() -> int:
     from helpers.doctor.corpus import agreement_table  # the doctor on real public logs (data/doctor_corpus)
 
     lines += ["## Doctor", "", agreement_table(), ""]
-    lines += kept_robust_section()
+    lines += kept_matrix_section()
     (CODE_ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("\n".join(lines))
     return 0
