@@ -132,7 +132,12 @@ def draw_story(fig, per_seed: list[dict[str, History]], names: tuple[str, ...] =
                    printed=name == NO_TRAIN_CALL)
         if ax is not axes[0]:
             ax.set_ylabel("")
-            ax.get_legend().remove()
+    # One legend for all panels, under them: inside a panel it covered the climbing curves.
+    entries = {}
+    for ax in axes:
+        entries.update(zip(*ax.get_legend_handles_labels()[::-1], strict=True))
+        ax.get_legend().remove()
+    fig.legend(list(entries.values()), list(entries), loc="outside lower center", ncol=3, fontsize=8)
 
 
 def draw_your_loop(ax, live: History, per_seed: list[dict[str, History]], in_train_mode: int, epochs: int) -> None:
