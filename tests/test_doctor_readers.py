@@ -1,7 +1,6 @@
 """The doctor's readers on fixtures in each real format, with the quirks real files have."""
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -181,12 +180,9 @@ def test_a_100_000_epoch_log_reads_and_diagnoses(tmp_path):  # its time: make be
         f"{i},{a:.6f},{1 - a / 2:.6f},{1.1 / (1 + i / 150):.6f},{0.9 - 0.4 * a:.6f}" for i, a in zip(e, t, strict=True)]
     path = tmp_path / "long.csv"
     path.write_text("\n".join(rows))
-    seconds = []
-    for _ in range(3):  # the best of three: other processes on a shared machine only ever add time
-        start = time.perf_counter()
-        found = diagnose_history(read_log(path))
-        seconds.append(time.perf_counter() - start)
-    assert any(f.code == "GAP" for f in found)
+    history = read_log(path)
+    assert len(history.epochs) == n
+    assert any(f.code == "GAP" for f in diagnose_history(history))
 
 
 def test_keras_na_cells_of_epochs_without_validation_are_missing_values(tmp_path):
