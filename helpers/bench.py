@@ -164,24 +164,57 @@ def matrix_section(junits: list[Path]) -> list[str]:
     return [*lines, "", *(["Failed:", *failures, ""] if failures else [])]
 
 
-def kept_matrix_section() -> list[str]:
-    """The matrix section already in BENCHMARKS.md (make bench does not rerun it)."""
+CI_TITLE = "## make test from a clean clone (.ci/run)"
+
+
+def ci_section(log: Path, commit: str) -> list[str]:
+    """What `.ci/run` printed on a clean clone of ``commit``: install time, each leg's pytest summary and time."""
+    import re
+
+    text = log.read_text(errors="replace")
+    summaries = re.findall(r"^=+ (\d+ passed.*?) in ([\d.]+)s", text, flags=re.M)
+    legs = re.findall(r"^ci: (make test \(Python [\d.]+\)|Python 3\.13 leg) exited (\d+) after (\d+) s", text,
+                      flags=re.M)
+    install = re.search(r"^ci: install done after (\d+) s", text, flags=re.M)
+    done = re.search(r"^ci: done after (\d+) s", text, flags=re.M)
+    if not legs or not done:
+        raise ValueError(f"{log} is not a finished .ci/run log (no 'ci: ... exited' and 'ci: done' lines).")
+    written = dt.date.fromtimestamp(log.stat().st_mtime).isoformat()
+    lines = [CI_TITLE, "", f"A clean clone of {commit}, {written} ({platform.node()}, "
+             f"{os.cpu_count()} cores): install {install.group(1) if install else '?'} s, whole run "
+             f"**{done.group(1)} s** (CI's limit: 5 400 s).", ""]
+    for (leg, status, seconds), (summary, pytest_s) in zip(legs, summaries, strict=False):
+        lines.append(f"- {leg}: exit {status} after {seconds} s; pytest: {summary} in {float(pytest_s):.0f} s")
+    return [*lines, ""]
+
+
+def _replace_section(title: str, section: list[str]) -> None:
+    """Write ``section`` into BENCHMARKS.md in place of the one under ``title`` (appended if there is none)."""
+    path = CODE_ROOT / "BENCHMARKS.md"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    before, _, after = text.partition(title)
+    rest = after.split("\n## ", 1)[1] if "\n## " in after else ""
+    path.write_text(before.rstrip("\n") + "\n\n" + "\n".join(section) + (("\n## " + rest) if rest else ""))
+
+
+def kept_sections() -> list[str]:
+    """The matrix and clean-clone sections already in BENCHMARKS.md (make bench does not rerun them)."""
     path = CODE_ROOT / "BENCHMARKS.md"
     text = path.read_text() if path.exists() else ""
-    if MATRIX_TITLE not in text:
-        return []
-    section = text.split(MATRIX_TITLE, 1)[1].split("\n## ", 1)[0]
-    return [MATRIX_TITLE, *section.strip("\n").splitlines(), ""]
+    kept = []
+    for title in (MATRIX_TITLE, CI_TITLE):
+        if title in text:
+            section = text.split(title, 1)[1].split("\n## ", 1)[0]
+            kept += [title, *section.strip("\n").splitlines(), ""]
+    return kept
 
 
 def main() -> int:
     if len(sys.argv) >= 3 and sys.argv[1] == "--matrix":  # make test-matrix / test-robust: only their section
-        path = CODE_ROOT / "BENCHMARKS.md"
-        text = path.read_text() if path.exists() else "# Benchmarks\n"
-        before, _, after = text.partition(MATRIX_TITLE)
-        rest = after.split("\n## ", 1)[1] if "\n## " in after else ""
-        new = before.rstrip("\n") + "\n\n" + "\n".join(matrix_section([Path(a) for a in sys.argv[2:]]))
-        path.write_text(new + (("\n## " + rest) if rest else ""))
+        _replace_section(MATRIX_TITLE, matrix_section([Path(a) for a in sys.argv[2:]]))
+        return 0
+    if len(sys.argv) == 4 and sys.argv[1] == "--ci":  # python -m helpers.bench --ci LOG COMMIT
+        _replace_section(CI_TITLE, ci_section(Path(sys.argv[2]), sys.argv[3]))
         return 0
     notebooks = sorted((CODE_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     with tempfile.TemporaryDirectory(prefix="gap-bench-") as tmp:
@@ -250,7 +283,7 @@ def main() -> int:
     from helpers.doctor.corpus import agreement_table  # the doctor on real public logs (data/doctor_corpus)
 
     lines += ["## Doctor", "", agreement_table(), ""]
-    lines += kept_matrix_section()
+    lines += kept_sections()
     (CODE_ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("\n".join(lines))
     return 0
