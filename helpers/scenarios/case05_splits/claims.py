@@ -106,7 +106,7 @@ BANDS: dict[str, tuple[float, float]] = {
     "most_recordings_gap_narrowing": (0.03, 0.5),
     # The choice on validation (highest mean validation over seeds, every run split by recording: BEST; the test
     # asserts it). Its validation beats every run on the post's 6 recordings on every seed, and its validation and
-    # test agree to a few points (validation slightly below on all three seeds).
+    # test agree to a few points (below on the three seeds, +0.013 above on the numerics variant: claimed by size).
     "chosen_val_accuracy": (0.65, 0.9),
     "chosen_val_minus_test": (-0.12, 0.03),
     "chosen_val_margin_over_six_recordings": (0.0, 0.35),
