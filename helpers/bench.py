@@ -172,20 +172,36 @@ def ci_section(log: Path, commit: str) -> list[str]:
     import re
 
     text = log.read_text(errors="replace")
-    summaries = re.findall(r"^=+ (\d+ passed.*?) in ([\d.]+)s", text, flags=re.M)
-    legs = re.findall(r"^ci: (make test \(Python [\d.]+\)|Python 3\.13 leg) exited (\d+) after (\d+) s", text,
-                      flags=re.M)
     install = re.search(r"^ci: install done after (\d+) s", text, flags=re.M)
     done = re.search(r"^ci: done after (\d+) s", text, flags=re.M)
+    legs, summary = [], "no pytest summary"
+    for line in text.splitlines():  # each leg's line comes after its own pytest summary (passed, failed or both)
+        if found := re.match(r"^=+ (\d+ (?:passed|failed|errors?)\b.*?) in ([\d.]+)s", line):
+            summary = f"{found.group(1)} in {float(found.group(2)):.0f} s"
+        elif found := re.match(r"^ci: (make test \(Python [\d.]+\)|Python 3\.13 leg) exited (\d+) after (\d+) s", line):
+            legs.append(f"- {found.group(1)}: exit {found.group(2)} after {found.group(3)} s; pytest: {summary}")
+            summary = "no pytest summary"
     if not legs or not done:
         raise ValueError(f"{log} is not a finished .ci/run log (no 'ci: ... exited' and 'ci: done' lines).")
     written = dt.date.fromtimestamp(log.stat().st_mtime).isoformat()
     lines = [CI_TITLE, "", f"A clean clone of {commit}, {written} ({platform.node()}, "
              f"{os.cpu_count()} cores): install {install.group(1) if install else '?'} s, whole run "
-             f"**{done.group(1)} s** (CI's limit: 5 400 s).", ""]
-    for (leg, status, seconds), (summary, pytest_s) in zip(legs, summaries, strict=False):
-        lines.append(f"- {leg}: exit {status} after {seconds} s; pytest: {summary} in {float(pytest_s):.0f} s")
+             f"**{done.group(1)} s** (CI's limit: 5 400 s).", "", *legs]
     return [*lines, ""]
+
+
+def _merge_matrix_rows(section: list[str]) -> list[str]:
+    """``section`` with the rows of cells it does not rerun kept from BENCHMARKS.md (make test-robust reruns one
+    cell; the others' results stay)."""
+    path = CODE_ROOT / "BENCHMARKS.md"
+    text = path.read_text() if path.exists() else ""
+    if MATRIX_TITLE not in text:
+        return section
+    old_rows = [r for r in text.split(MATRIX_TITLE, 1)[1].split("\n## ", 1)[0].splitlines() if r.startswith("| `")]
+    new_cells = {r.split("`")[1] for r in section if r.startswith("| `")}
+    kept = [r for r in old_rows if r.split("`")[1] not in new_cells]
+    at = max(i for i, r in enumerate(section) if r.startswith("|")) + 1
+    return [*section[:at], *kept, *section[at:]]
 
 
 def _replace_section(title: str, section: list[str]) -> None:
@@ -211,7 +227,7 @@ def kept_sections() -> list[str]:
 
 def main() -> int:
     if len(sys.argv) >= 3 and sys.argv[1] == "--matrix":  # make test-matrix / test-robust: only their section
-        _replace_section(MATRIX_TITLE, matrix_section([Path(a) for a in sys.argv[2:]]))
+        _replace_section(MATRIX_TITLE, _merge_matrix_rows(matrix_section([Path(a) for a in sys.argv[2:]])))
         return 0
     if len(sys.argv) == 4 and sys.argv[1] == "--ci":  # python -m helpers.bench --ci LOG COMMIT
         _replace_section(CI_TITLE, ci_section(Path(sys.argv[2]), sys.argv[3]))

@@ -28,6 +28,8 @@ import inspect
 import math
 from collections.abc import Callable
 
+import numpy as np
+
 from helpers import reference
 from helpers.cases import load_case
 from helpers.runs import FRAMEWORK_PACKAGES, NUMERICS_ENV, SEEDS, History, RunConfig, run
@@ -107,6 +109,8 @@ def check_parts(key: str) -> None:
     assert not missing, f"{key} lacks {missing}"
     assert issubclass(case.Config, RunConfig)
     assert case.Config.trainer.partition(":")[0] == case.__name__
+    own = case.Config.__mro__[:case.Config.__mro__.index(RunConfig)]  # RunConfig's default ("numpy") does not count
+    assert any("framework" in vars(cls) for cls in own), f"{key}: Config does not declare its framework"
     assert case.Config.framework in FRAMEWORK_PACKAGES, case.Config.framework
     assert "mini" in case.SCALES
     assert isinstance(case.POSTED, dict)
@@ -174,19 +178,31 @@ def check_every_reference_seed_holds_each_claim(key: str) -> None:
         assert_claims_hold(measured, bands, f"{key}, reference seed {seed}")
 
 
+def _same_numbers(a: History, b: History) -> bool:
+    return a.metrics.keys() == b.metrics.keys() and all(
+        np.array_equal(np.asarray(a[k], dtype=float), np.asarray(b[k], dtype=float), equal_nan=True) for k in a.metrics)
+
+
 def check_every_numerics_variant_holds_each_claim(key: str) -> None:
-    """The reference spread covers two numerics settings at least: a committed variant, current, whose every
-    seed holds every band (a claim that holds on one float summation order only is a trajectory, not a claim)."""
+    """The reference spread covers two numerics settings at least: a committed variant, current, whose runs are
+    another trajectory (not bit-identical to the reference's on every run: such a variant emulates nothing), and
+    whose every seed holds every band (a claim that holds on one float summation order only is a trajectory)."""
     found = reference.variants(key)
     assert found, (f"{key} has no committed numerics variant; train one: "
                    f"{reference.retrain_command(key, next(iter(reference.VARIANTS)))}")
-    bands = load_case(key).BANDS
+    bands, main = load_case(key).BANDS, reference_runs(key)[0]
+    differs = []
     for variant in found:
         info = reference.meta(key, variant)
-        if NUMERICS_ENV[load_case(key).Config.framework]:  # a numpy-only case has no settings to vary
-            assert info["numerics"] != reference.meta(key)["numerics"], f"{key}: {variant} has the main settings"
         for seed, measured in zip(info["seeds"], variant_measured(key, variant), strict=True):
             assert_claims_hold(measured, bands, f"{key}, variant {variant}, seed {seed}")
+        first = variant_runs(key, variant)[0]
+        if any(not _same_numbers(main[name], first[name]) for name in main):
+            differs.append(variant)
+    if NUMERICS_ENV[load_case(key).Config.framework]:  # a numpy-only case has no settings to vary
+        assert differs, (f"{key}: every committed variant ({', '.join(found)}) gives the reference's seed-0 numbers "
+                         "to the bit: it emulates no other machine; train another of "
+                         f"{sorted(set(reference.VARIANTS) - set(found))}")
 
 
 def check_a_planted_wrong_value_fails(key: str) -> None:

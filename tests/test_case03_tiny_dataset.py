@@ -18,14 +18,14 @@ STALLED, TRUNK = case.STALLED, case.TRUNK
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_tiny_dataset.ipynb"
 
 
-
 def test_the_claims_that_relate_two_numbers(each_seed_measured):
     """What a band cannot say: one claim against another (every band is held, on every reference seed and here,
     by tests/test_contract.py; a claim the runs retrained here do not measure alone is not in "here")."""
-    m = each_seed_measured
+    m, checked = each_seed_measured, []
 
     def have(*claims: str) -> bool:
-        return all(c in m for c in claims)
+        checked.append(all(c in m for c in claims))
+        return checked[-1]
 
     # The one change that shows the post's symptom opens a gap far wider than the network as posted.
     if have("no_dropout_train_minus_val", "posted_train_minus_val"):
@@ -39,6 +39,8 @@ def test_the_claims_that_relate_two_numbers(each_seed_measured):
     # Transfer from other glyphs helps (a band's bounds are inclusive: this is strict), by less than the best fix.
     if have("transfer_val_gain", "best_fix_val_gain"):
         assert 0 < m["transfer_val_gain"] < m["best_fix_val_gain"]
+    if not any(checked):  # said, not passed in silence: "here" retrains none of these runs
+        pytest.skip("the runs retrained here measure none of these pairs")
 
 
 def test_the_learning_curve_is_one_pool():
