@@ -8,7 +8,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-from helpers.doctor.checks import EARLY_RATIO, MATERIAL_ACCURACY, NORMAL_RATIO, STALE_START, WIDEN_SHARE, Z
+from helpers.doctor.checks import (
+    BOUND_TOLERANCE,
+    EARLY_RATIO,
+    MATERIAL_ACCURACY,
+    NORMAL_RATIO,
+    STALE_START,
+    UNDERFIT_SHARE,
+    WIDEN_SHARE,
+    Z,
+)
 from helpers.scenarios.clinic.evidence import Cited, Log
 from helpers.scenarios.clinic.patients import HEALTHY
 from helpers.stats import BOUND_CONDITIONS, binomial_se
@@ -39,7 +48,7 @@ def rule_metric_inconsistent(ev: Cited) -> Verdict:
         for e in sorted({e for e, _ in ev.at(f"{prefix}accuracy")} & ({e for e, _ in ev.at(f"{prefix}loss")}
                                                                          | {e for e, _ in ev.at(f"{prefix}floor")})):
             acc, floor = ev.log.at(f"{prefix}accuracy", e), ev.log.at(f"{prefix}floor", e)
-            if acc >= floor - 2e-3:
+            if acc >= floor - BOUND_TOLERANCE:
                 continue
             if prefix == "" and ev.log.patient.weighted:
                 return False, (f"the {split} accuracy {acc:.3f} lies below 1 − L/ln 2 = {floor:.3f} at epoch {e}, but "
@@ -273,7 +282,7 @@ def rule_underfitting(ev: Cited) -> Verdict:
     if log.has("accuracy") and abs(log.at("accuracy", e) - p.chance_level) <= _band(log):
         return False, (f"training accuracy is at chance at epoch {e}: the model learnt nothing at all, which a small "
                        "model would not explain (any model learns something from paired data): nothing learnt.")
-    if loss - floor >= 0.5 * (start - floor):
+    if loss - floor >= UNDERFIT_SHARE * (start - floor):
         return True, (f"at epoch {e} the training loss {loss:.3f} still holds more than half of ln K = {start:.3f} "
                       "(what a model that learnt nothing scores): the model does not fit its own data.")
     why = (f" With label_smoothing={p.label_smoothing} the loss cannot go below {floor:.3f} (the entropy of the "
@@ -286,12 +295,12 @@ def rule_val_noisy(ev: Cited) -> Verdict:
     swing, se = ev.get("swing"), ev.get("se")
     if swing is None or se is None:
         return False, "cite swing (the largest jump of val_accuracy) and se (its binomial error)."
-    limit = 3 * math.sqrt(1.5) * se  # v_t − (v_{t−1} + v_{t+1})/2 of three estimates has SE √1.5·se
+    limit = Z * math.sqrt(1.5) * se  # v_t − (v_{t−1} + v_{t+1})/2 of three estimates has SE √1.5·se
     if swing > limit:
-        return True, (f"a val_accuracy sits {swing:.3f} from the mean of its neighbours, more than 3·√1.5·se = "
+        return True, (f"a val_accuracy sits {swing:.3f} from the mean of its neighbours, more than {Z:g}·√1.5·se = "
                       f"{limit:.3f} (what three estimates on these rows allow): validation changes more than its "
                       "rows explain.")
-    return False, (f"the largest jump {swing:.3f} is within 3·√1.5·se = {limit:.3f}: that is what "
+    return False, (f"the largest jump {swing:.3f} is within {Z:g}·√1.5·se = {limit:.3f}: that is what "
                    f"{ev.log.patient.val_size} rows give; the noise is real but explained, not a fault.")
 
 
@@ -309,7 +318,7 @@ def rule_healthy(ev: Cited) -> Verdict:
             if log.has(f"{prefix}accuracy"):
                 epochs, floors = log.series(f"{prefix}floor")
                 accs = np.array([log.at(f"{prefix}accuracy", int(e)) for e in epochs])
-                if np.any(accs < floors - 2e-3):
+                if np.any(accs < floors - BOUND_TOLERANCE):
                     return False, "check each accuracy against its floor 1 − L/ln 2: at some epoch it is below it."
         epochs, ratios = log.series("val_loss/loss")
         if np.any((epochs <= EARLY) & (ratios >= EARLY_RATIO)):
