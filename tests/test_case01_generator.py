@@ -14,27 +14,15 @@ POST = "the post"
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "01_broken_validation_generator.ipynb"
 
 
-
-def test_the_issue_thresholds(each_seed_measured):
+def test_the_claims_that_relate_two_numbers(each_seed_measured):
+    """What a band cannot say: one claim against another (each claim alone is held to its band, on every seed,
+    the variant and here, by tests/test_contract.py)."""
     measured = each_seed_measured
-    # The post's symptom: training (logged) above validation (logged) at the end, on every seed.
-    assert measured["post_train_minus_logged_val"] > 0.05
-    assert measured["post_val_pass_spread"] > 0  # same weights, different scores: randomness reaches validation
     # The bug everyone lists first moves validation by a few points, far less than the shared recordings do.
     assert abs(measured["post_clean_minus_augmented_val"]) < measured["sorted_val_minus_test"] / 2
-    # Frames shared across the split make validation optimistic against new signers; the split by recording
-    # removes most of it (what is left is recording-level noise).
-    assert measured["sorted_val_minus_test"] >= 0.1
+    # The split by recording removes most of the optimism of shared frames (what is left is recording-level noise).
     assert measured["recording_abs_val_minus_test"] < measured["sorted_val_minus_test"]
     assert measured["modern_abs_val_minus_test"] < measured["sorted_val_minus_test"]
-    # Each fixed pipeline reads validation once, from the files.
-    assert measured["fixed_val_pass_spread"] == 0 and measured["fixed_logged_minus_clean_val"] < 0.001
-    assert measured["modern_logged_minus_clean_val"] < 0.001
-    # The post's gap shrinks when only the flip goes; the fixes never make the model worse on new signers.
-    assert measured["flip_share_of_post_gap"] > 0
-    assert measured["final_minus_post_test"] > -0.03
-    # Every batch read, the two pipelines fit their training files alike (the modern lead was Keras 3's short epochs).
-    assert abs(measured["modern_minus_legacy_train"]) < 0.03
 
 
 def test_the_final_model_beats_the_post_on_average(reference_claims):

@@ -14,21 +14,11 @@ POST, FIXED, SGD, LOW_LR = case.POST, case.FIXED, case.SGD, case.LOW_LR
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "02_batchnorm_gap_that_closes.ipynb"
 
 
-
-
-def test_the_issue_thresholds(each_seed_measured):
+def test_the_claims_that_relate_two_numbers(each_seed_measured):
+    """What a band cannot say: one claim against another (each claim alone is held to its band, on every seed,
+    the variant and here, by tests/test_contract.py)."""
     measured = each_seed_measured
-    assert measured["post_epoch3_log10_val_over_train"] >= 1  # validation >= 10x the logged training loss
-    assert measured["post_epoch3_train_eval_over_val"] <= 2 and 1 / measured["post_epoch3_train_eval_over_val"] <= 2
-    assert measured["post_epoch3_mode_share_of_log_gap"] >= 0.5  # the mode is most of the gap on a log scale
-    assert measured["post_collapse_within_4_epochs"] >= 10
-    assert measured["fixed_max_log10_val_over_train_epochs_1_3"] <= 1  # momentum 0.9: within 10x in epochs 1-3
-    # issue 20: the gap grows before it closes, validation sits at ln 10 meanwhile, a lower lr does not help
-    assert measured["post_mode_gap_growth"] > 1 and measured["post_mode_gap_peak_epoch"] >= 2
-    assert abs(measured["post_val_loss_at_init"] - np.log(10)) < 0.15
-    assert measured["post_stale_val_loss_rise"] < 1.5
-    assert measured["low_lr_minus_post_epochs_at_chance"] >= 0
-    # the deep layer's input in inference mode is squashed far more than its own moving variance is off
+    # The deep layer's input in inference mode is squashed far more than its own moving variance is off.
     own = measured["post_deep_moving_over_batch_variance_epoch1"]
     assert measured["post_deep_input_variance_ratio_epoch1"] < 1 / own
 
