@@ -11,9 +11,9 @@ panels), and ``python -m helpers.reference --check`` (part of the test suite) na
 each stale case, what changed, and the command that retrains it.
 
 One machine's numbers are one trajectory. A *variant* is the same runs trained under other numerics settings
-(``VARIANTS``: one thread, oneDNN off, torch's portable kernels), seed 0, written to
-``data/reference-variants/<variant>/<case>/`` in the same layout (``python -m helpers.reference --variant
-portable CASE``). The tests hold every band on each variant's runs as on each seed's; the notebooks print
+(``VARIANTS``: one thread, oneDNN off and torch's portable kernels; for Keras cases also oneDNN on), seed 0,
+written to ``data/reference-variants/<variant>/<case>/`` in the same layout (``python -m helpers.reference
+--variant portable CASE``). The tests hold every band on each variant's runs as on each seed's; the notebooks print
 spreads over the seeds of the main reference (``claims(..., with_variants=True)`` adds the variants).
 """
 
@@ -51,6 +51,7 @@ VARIANTS: dict[str, dict[str, str]] = {
     "portable": {"GAP_CLINIC_THREADS": "1", "TF_ENABLE_ONEDNN_OPTS": "0", "ATEN_CPU_CAPABILITY": "default"},
     "onednn": {"GAP_CLINIC_THREADS": "1", "TF_ENABLE_ONEDNN_OPTS": "1", "ATEN_CPU_CAPABILITY": "default"},
 }
+VARIANT_FRAMEWORKS = {"portable": ("torch", "keras", "numpy"), "onednn": ("keras",)}  # oneDNN's flag is TensorFlow's
 VARIANT_SEEDS = (0,)
 
 
@@ -353,6 +354,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.execve(sys.executable, [sys.executable, "-m", "helpers.reference", *(argv or sys.argv[1:])],
                   {**os.environ, **wrong})
     for key in keys:
+        framework = load_case(key).Config.framework
+        if args.variant and framework not in VARIANT_FRAMEWORKS[args.variant]:
+            print(f"{key}: the {args.variant} variant changes nothing for {framework}; skipped")
+            continue
         make(key, variant=args.variant, reuse=not args.all)
     return 0
 

@@ -1,4 +1,4 @@
-"""One declarative module per lesson: data, model, bug and fix configs, knobs, symptom bands.
+"""One declarative module (or package, split by job) per lesson: data, model, bug and fix configs, knobs, bands.
 
 ``CASES`` (in ``helpers.cases``, re-exported here) maps each notebook to its scenario module; ``CONTRACT``
 lists the parts every scenario module has (tests/test_contract.py holds each case to it).
