@@ -105,7 +105,8 @@ def _for_param(key: str, param, here, variant, seeds):
         return here(key)
     if isinstance(param, tuple):
         if param[0] not in reference.variants(key):  # the contract requires one variant that differs, not each
-            pytest.skip(f"{key} has no committed {param[0]} variant")
+            frameworks = reference.VARIANT_FRAMEWORKS[param[0]]
+            pytest.skip(f"{key} has no committed {param[0]} variant (trained for {', '.join(frameworks)} cases)")
         return variant(key, param[0])[param[1]]
     return seeds(key)[param]
 
