@@ -190,14 +190,20 @@ def ci_section(log: Path, commit: str) -> list[str]:
     return [*lines, ""]
 
 
+def _section_in_file(title: str) -> str | None:
+    """The text of BENCHMARKS.md's section under ``title`` (without it), or None when there is none."""
+    path = CODE_ROOT / "BENCHMARKS.md"
+    text = path.read_text() if path.exists() else ""
+    return text.split(title, 1)[1].split("\n## ", 1)[0] if title in text else None
+
+
 def _merge_matrix_rows(section: list[str]) -> list[str]:
     """``section`` with the rows of cells it does not rerun kept from BENCHMARKS.md (make test-robust reruns one
     cell; the others' results stay)."""
-    path = CODE_ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else ""
-    if MATRIX_TITLE not in text:
+    old = _section_in_file(MATRIX_TITLE)
+    if old is None:
         return section
-    old_rows = [r for r in text.split(MATRIX_TITLE, 1)[1].split("\n## ", 1)[0].splitlines() if r.startswith("| `")]
+    old_rows = [r for r in old.splitlines() if r.startswith("| `")]
     new_cells = {r.split("`")[1] for r in section if r.startswith("| `")}
     kept = [r for r in old_rows if r.split("`")[1] not in new_cells]
     at = max(i for i, r in enumerate(section) if r.startswith("|")) + 1
@@ -215,12 +221,9 @@ def _replace_section(title: str, section: list[str]) -> None:
 
 def kept_sections() -> list[str]:
     """The matrix and clean-clone sections already in BENCHMARKS.md (make bench does not rerun them)."""
-    path = CODE_ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else ""
     kept = []
     for title in (MATRIX_TITLE, CI_TITLE):
-        if title in text:
-            section = text.split(title, 1)[1].split("\n## ", 1)[0]
+        if (section := _section_in_file(title)) is not None:
             kept += [title, *section.strip("\n").splitlines(), ""]
     return kept
 
