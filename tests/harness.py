@@ -13,8 +13,10 @@ What a case's runs say, read once per session (``functools.cache``):
 * ``retrained``: the runs ``make test`` retrains here, seed 0: the case's ``RETRAIN`` names (default: every
   reference run);
 * ``here_measured``: the claims those runs measure alone. A claim that also reads a run not retrained here
-  is left out, never filled in from the reference: the claims ``measure`` gives with the reference's seed 0
-  and seed 1 for the other runs are compared, and only those that agree depend on the retrained runs alone.
+  is left out, never filled in from the reference: ``measure`` runs with the other runs taken from the
+  reference's seed 0, from its seed 1, and blanked (every number NaN, one epoch longer: ``blanked``); only
+  the claims that come out the same all three ways depend on the retrained runs alone. (Seeds alone let a
+  claim constant across seeds through, a parameter count or a zero spread, while it read committed runs.)
 
 A band is held for every reference seed, every numerics variant's seed and here. There is no "lands in the
 reference spread" test any more: it guarded against changed code, which the code digest now does (a stale
@@ -26,6 +28,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -79,6 +82,27 @@ def _same(a: float, b: float | None) -> bool:
     return b is not None and (a == b or (isinstance(a, float) and math.isnan(a) and math.isnan(b)))
 
 
+def blanked(history: History) -> History:
+    """A history that no claim can read a real number from: one epoch longer, every number NaN.
+
+    Standing in for a run not retrained here, it changes every claim that reads that run: its values
+    (NaN), its length (an early stop's epoch), its recorded numbers (``info``, ``arrays``). Strings and
+    flags stay, so ``measure`` still finds what it dispatches on.
+    """
+    def blank(value: object) -> object:
+        if isinstance(value, bool) or not isinstance(value, int | float | np.number | np.ndarray):
+            return value
+        if isinstance(value, np.ndarray):
+            return np.full(value.shape, np.nan) if np.issubdtype(value.dtype, np.number) else value
+        return math.nan
+
+    epochs = history.epoch_numbers or []
+    return History(metrics={k: [math.nan] * (len(v) + 1) for k, v in history.metrics.items()},
+                   arrays={k: blank(v) for k, v in history.arrays.items()},
+                   info={k: blank(v) for k, v in history.info.items()},
+                   epoch_numbers=[*epochs, (epochs[-1] if epochs else 0) + 1])
+
+
 @functools.cache
 def here_measured(key: str) -> dict[str, float]:
     """The claims measured on this machine's retrained runs alone (see the module's docstring)."""
@@ -87,7 +111,16 @@ def here_measured(key: str) -> dict[str, float]:
     if set(here) >= set(case.reference_configs()):
         return first
     other = case.measure({**ref[1], **here})
-    return {claim: value for claim, value in first.items() if _same(value, other.get(claim))}
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            blind = case.measure({**{name: blanked(h) for name, h in ref[0].items()}, **here})
+    except (ValueError, IndexError, KeyError, TypeError) as err:
+        raise AssertionError(f"{key}.measure raised {type(err).__name__}: {err} on runs whose numbers are NaN; "
+                             "the harness blanks the runs not retrained here to tell which claims the "
+                             "retrained runs measure alone, so measure must return NaN there, not raise.") from err
+    return {claim: value for claim, value in first.items()
+            if _same(value, other.get(claim)) and _same(value, blind.get(claim))}
 
 
 def assert_claims_hold(measured: dict[str, float], bands: dict[str, tuple[float, float]], where: str) -> None:

@@ -102,3 +102,31 @@ def test_retraining_keeps_current_runs_and_trains_only_stale_ones(toy_case):
     reference.make(KEY, log=said.append, reuse=False)  # --all retrains a current reference too
     assert not any("kept" in line for line in said)
     importlib.invalidate_caches()
+
+
+PLANTED = '''
+RETRAIN = (POST,)  # "fixed" is read from the reference
+
+
+def _measure_with_planted(histories):
+    fixed = histories["fixed"]
+    # Two claims that read the committed "fixed" run yet come out the same for every seed.
+    return {**_measure(histories), "fixed_epochs": float(fixed.n_epochs),
+            "fixed_accuracy_above_half": float(fixed.final("val_accuracy", 3) > 0.5)}
+
+
+_measure, measure = measure, _measure_with_planted
+'''
+
+
+def test_a_claim_that_reads_a_committed_run_is_not_counted_as_measured_here(toy_case):
+    toy_case.write_text(toy_case.read_text() + PLANTED)
+    case = cases.load_case(KEY)
+    reference.main([KEY])
+    seeds = harness.reference_measured(KEY)
+    planted = ("fixed_epochs", "fixed_accuracy_above_half")
+    # Seeds alone cannot tell: the planted claims agree across them, as a committed count or flag would.
+    assert all(seeds[0][c] == seeds[1][c] for c in planted), [[s[c] for c in planted] for s in seeds]
+    here = harness.here_measured(KEY)
+    assert set(here) == {"post_train_minus_val"}, sorted(here)
+    assert set(case.measure(harness.retrained(KEY) | reference.load(KEY)[0])) >= set(planted)
