@@ -295,3 +295,13 @@ def test_a_90_minute_path_of_about_8_patients_graded_by_difficulty():
 def _notebook_text() -> str:
     cells = json.loads(paths.CLINIC_NOTEBOOK.read_text())["cells"]
     return "\n".join("".join(c["source"]) for c in cells)
+
+
+def test_the_notebooks_opening_counts_its_patients():
+    # "18 training logs and two patients who bring their data": the numbers a student reads first, from the lists.
+    opening = json.loads(paths.CLINIC_NOTEBOOK.read_text())["cells"][0]["source"]
+    words = {2: "two", 3: "three", 4: "four"}
+    n_probes = len(clinic.PROBE_PATIENTS)
+    said = f"{len(clinic.PATIENTS)} training logs and {words.get(n_probes, n_probes)} patients who bring their data"
+    assert said in "".join(opening)
+    assert all(p.log.exists() for p in clinic.PATIENTS)
