@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from post_cells import tagged_sources
 
+from helpers import reference
 from helpers.reference import slug
 from helpers.runs import History
 from helpers.scenarios import case02_batchnorm as case
@@ -31,6 +32,23 @@ def test_the_matrix_has_the_setting_another_cpu_failed_on():
     assert "onednn0-threads1" in CELLS
     env = json.loads((MATRIX / "onednn0-threads1" / "cell.json").read_text())["environment"]
     assert env["TF_ENABLE_ONEDNN_OPTS"] == "0" and env["TF_NUM_INTRAOP_THREADS"] == "1"
+
+
+# Cells whose settings a committed, digest-checked run set also has: (variant or None for the reference, seed 0).
+TWINS = {"onednn0-threads2": None, "onednn0-threads1": "portable", "onednn1-threads1": "onednn"}
+
+
+@pytest.mark.parametrize("cell", sorted(TWINS))
+def test_matrix_cells_that_repeat_a_committed_setting_reproduce_it_to_the_bit(cell):
+    """The matrix's files carry no code digest; the reference and its variants do (``reference.load`` refuses
+    a stale one). A cell trained under the same settings must give the same numbers, so the matrix's data is
+    the current code's: an edit that changed a trainer's numbers would show here."""
+    twin = reference.load(case.KEY, TWINS[cell])[0]
+    for name, history in matrix_runs(cell).items():
+        shared = set(history.metrics) & set(twin[name].metrics)
+        assert {"loss", "val_loss", "val_trainmode_loss"} <= shared, (cell, name, sorted(shared))
+        for metric in shared:
+            assert history.metrics[metric] == twin[name].metrics[metric], (cell, name, metric)
 
 
 @pytest.mark.parametrize("cell", CELLS)
