@@ -150,16 +150,17 @@ def matrix_section(junits: list[Path]) -> list[str]:
              f"Run on {dt.date.today().isoformat()} ({platform.node()}, {os.cpu_count()} cores): the tests marked "
              "`here` (each case's RETRAIN runs, seed 0, retrained from an empty cache, every claim they measure held "
              "to its band), once per cell.", "",
-             "| cell | passed | failed or errors | seconds |", "|---|---|---|---|"]
+             "| cell | passed | skipped | failed or errors | seconds |", "|---|---|---|---|---|"]
     failures = []
     for junit in junits:
         suite = ET.parse(junit).getroot()
         suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
         cases = suite.findall("testcase")
         failed = [c.get("name") for c in cases if c.find("failure") is not None or c.find("error") is not None]
+        skipped = [c for c in cases if c.find("skipped") is not None]  # a skip asserted nothing: not a pass
         cell = suite.get("name") or junit.stem
-        lines.append(f"| `{cell}` | {len(cases) - len(failed)} of {len(cases)} | {len(failed)} | "
-                     f"{float(suite.get('time', 0)):.0f} |")
+        lines.append(f"| `{cell}` | {len(cases) - len(failed) - len(skipped)} of {len(cases)} | {len(skipped)} | "
+                     f"{len(failed)} | {float(suite.get('time', 0)):.0f} |")
         failures += [f"- `{cell}`: `{name}`" for name in failed]
     return [*lines, "", *(["Failed:", *failures, ""] if failures else [])]
 
@@ -197,6 +198,14 @@ def _section_in_file(title: str) -> str | None:
     return text.split(title, 1)[1].split("\n## ", 1)[0] if title in text else None
 
 
+def _with_skipped_column(row: str) -> str:
+    """A row written before the "skipped" column had four cells: its skips are unknown ("?")."""
+    cells = row.strip().strip("|").split("|")
+    if len(cells) == 4:
+        cells.insert(2, " ? ")
+    return "|" + "|".join(cells) + "|"
+
+
 def _merge_matrix_rows(section: list[str]) -> list[str]:
     """``section`` with the rows of cells it does not rerun kept from BENCHMARKS.md (make test-robust reruns one
     cell; the others' results stay)."""
@@ -206,6 +215,7 @@ def _merge_matrix_rows(section: list[str]) -> list[str]:
     old_rows = [r for r in old.splitlines() if r.startswith("| `")]
     new_cells = {r.split("`")[1] for r in section if r.startswith("| `")}
     kept = [r for r in old_rows if r.split("`")[1] not in new_cells]
+    kept = [_with_skipped_column(r) for r in kept]
     at = max(i for i, r in enumerate(section) if r.startswith("|")) + 1
     return [*section[:at], *kept, *section[at:]]
 
