@@ -115,11 +115,12 @@ test-matrix: install-dev
 		rm -rf $$cache; done; $(BIN)/python -m helpers.bench --matrix artifacts/matrix-*.xml; exit $$status
 
 # Retrain the committed reference results (every claim's runs over runs.SEEDS), then the same runs under each
-# numerics variant (reference.VARIANTS, seed 0; onednn for Keras cases only); CASES="03_tiny_dataset" for one. Current runs are kept.
+# numerics variant (reference.VARIANTS, seed 0; onednn for Keras cases only, threads2 not for numpy-only ones); CASES="03_tiny_dataset" for one. Current runs are kept.
 reference: install-dev
 	$(BIN)/python -m helpers.reference $(CASES)
 	$(BIN)/python -m helpers.reference --variant portable $(CASES)
 	$(BIN)/python -m helpers.reference --variant onednn $(CASES)
+	$(BIN)/python -m helpers.reference --variant threads2 $(CASES)
 
 notebooks: install-dev
 	for nb in notebooks/*.ipynb; do \

@@ -11,7 +11,8 @@ panels), and ``python -m helpers.reference --check`` (part of the test suite) na
 each stale case, what changed, and the command that retrains it.
 
 One machine's numbers are one trajectory. A *variant* is the same runs trained under other numerics settings
-(``VARIANTS``: one thread, oneDNN off and torch's portable kernels; for Keras cases also oneDNN on), seed 0,
+(``VARIANTS``: one thread, oneDNN off and torch's portable kernels; one thread with oneDNN on, for Keras cases; two
+threads with oneDNN on and torch's portable kernels), seed 0,
 written to ``data/reference-variants/<variant>/<case>/`` in the same layout (``python -m helpers.reference
 --variant portable CASE``). The tests hold every band on each variant's runs as on each seed's; the notebooks print
 spreads over the seeds of the main reference (``claims(..., with_variants=True)`` adds the variants).
@@ -46,12 +47,16 @@ FORMAT = 2  # 2: each run records its code digest; 1 (no digest) is read, and re
 # Settings that change float summation order (see runs.NUMERICS_ENV), each a variant of the committed reference.
 # "portable" changes torch's kernels and the thread count; a small Keras MLP can come out bit-identical under it
 # (TensorFlow's oneDNN is off by default on a CPU without AVX-512), so Keras cases also get "onednn": oneDNN's
-# kernels, the default on AVX-512 machines (the machine where case 02's old claims failed).
+# kernels, the default on AVX-512 machines (the machine where case 02's old claims failed). "threads2" gives every
+# framework a second trajectory besides "portable" (a torch case had one; case 04's MLP is bit-identical under
+# "portable"): two threads, oneDNN on, torch's portable kernels.
 VARIANTS: dict[str, dict[str, str]] = {
     "portable": {"GAP_CLINIC_THREADS": "1", "TF_ENABLE_ONEDNN_OPTS": "0", "ATEN_CPU_CAPABILITY": "default"},
     "onednn": {"GAP_CLINIC_THREADS": "1", "TF_ENABLE_ONEDNN_OPTS": "1", "ATEN_CPU_CAPABILITY": "default"},
+    "threads2": {"GAP_CLINIC_THREADS": "2", "TF_ENABLE_ONEDNN_OPTS": "1", "ATEN_CPU_CAPABILITY": "default"},
 }
-VARIANT_FRAMEWORKS = {"portable": ("torch", "keras", "numpy"), "onednn": ("keras",)}  # oneDNN's flag is TensorFlow's
+# oneDNN's flag is TensorFlow's
+VARIANT_FRAMEWORKS = {"portable": ("torch", "keras", "numpy"), "onednn": ("keras",), "threads2": ("torch", "keras")}
 VARIANT_SEEDS = (0,)
 
 

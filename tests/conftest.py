@@ -19,7 +19,7 @@ import pytest
 
 from helpers import reference
 from helpers import runs as runs_module
-from helpers.cases import CASES
+from helpers.cases import CASES, load_case
 from helpers.runs import SEEDS
 from helpers.stats import spread
 
@@ -104,9 +104,11 @@ def _for_param(key: str, param, here, variant, seeds):
     if param == "here":
         return here(key)
     if isinstance(param, tuple):
-        if param[0] not in reference.variants(key):  # the contract requires one variant that differs, not each
+        if param[0] not in reference.variants(key):  # the contract requires two variants of their own, not each
             frameworks = reference.VARIANT_FRAMEWORKS[param[0]]
-            pytest.skip(f"{key} has no committed {param[0]} variant (trained for {', '.join(frameworks)} cases)")
+            why = (f"{reference.retrain_command(key, param[0])} trains it"
+                   if load_case(key).Config.framework in frameworks else f"made for {', '.join(frameworks)} cases")
+            pytest.skip(f"{key} has no committed {param[0]} variant ({why})")
         return variant(key, param[0])[param[1]]
     return seeds(key)[param]
 

@@ -4,6 +4,7 @@ ones over a case it builds by the README's recipe."""
 
 from __future__ import annotations
 
+import harness
 import pytest
 from harness import CHECKS, HERE_CHECKS
 
@@ -33,3 +34,16 @@ def test_case(key, check):
 @pytest.mark.parametrize("key", sorted(CASES))
 def test_case_here(key, check):
     check(key)
+
+
+def test_a_variant_that_repeats_a_trajectory_is_not_counted(monkeypatch):
+    """The spread needs two variants with numbers of their own: one that repeats another variant's runs, or the
+    reference's, to the bit emulates no other machine, and the check says so."""
+    key = "00_reading_learning_curves"
+    harness.check_every_numerics_variant_holds_each_claim(key)  # as committed: two trajectories of their own
+    real = harness.variant_runs
+    for repeated in (lambda: real(key, "portable"), lambda: harness.reference_runs(key)):
+        monkeypatch.setattr(harness, "variant_runs",
+                            lambda k, v, repeated=repeated: repeated() if v == "threads2" else real(k, v))
+        with pytest.raises(AssertionError, match=r"1 committed variant.*numbers of their own"):
+            harness.check_every_numerics_variant_holds_each_claim(key)

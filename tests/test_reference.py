@@ -44,11 +44,12 @@ def test_editing_a_trainer_makes_its_references_stale(edited_copy, capsys):
     assert reference.problems("05_leaky_and_shuffled_splits") == {}  # another case's code did not change
     assert reference.main(["--check", CASE, "05_leaky_and_shuffled_splits"]) == 1
     lines = capsys.readouterr().out.strip().splitlines()
-    assert reference.variants(CASE) == ["portable"]  # the numerics variant goes stale with the reference
-    assert len(lines) == 2 and lines[0].startswith(f"{CASE}: stale: ")
+    assert reference.variants(CASE) == ["portable", "threads2"]  # the numerics variants go stale with the reference
+    assert len(lines) == 3 and lines[0].startswith(f"{CASE}: stale: ")
     assert lines[0].endswith(f"retrain: python -m helpers.reference {CASE}")
-    assert lines[1].startswith(f"{CASE} (variant portable): stale: ")
-    assert lines[1].endswith(f"retrain: python -m helpers.reference {CASE} --variant portable")
+    for line, variant in zip(lines[1:], ("portable", "threads2"), strict=True):
+        assert line.startswith(f"{CASE} (variant {variant}): stale: ")
+        assert line.endswith(f"retrain: python -m helpers.reference {CASE} --variant {variant}")
     with pytest.raises(reference.StaleReference, match=f"python -m helpers.reference {CASE}"):
         reference.load(CASE)
     with pytest.raises(reference.StaleReference, match="--variant portable"):
@@ -110,10 +111,10 @@ def test_every_case_has_a_reference_folder():
 
 
 def test_a_variant_is_trained_under_its_own_settings_only(monkeypatch):
-    with pytest.raises(ValueError, match=r"choose one of \['onednn', 'portable'\]"):
+    with pytest.raises(ValueError, match=r"choose one of \['onednn', 'portable', 'threads2'\]"):
         reference.folder(CASE, "fast")
     for name in reference.VARIANTS["portable"]:
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ValueError, match=r"needs .*GAP_CLINIC_THREADS.*--variant portable"):
         reference.make(CASE, variant="portable")  # refused before anything trains or is written
-    assert reference.variants(CASE) == ["portable"] and reference.check(CASE) is None
+    assert reference.variants(CASE) == ["portable", "threads2"] and reference.check(CASE) is None
