@@ -118,9 +118,8 @@ test-matrix: install-dev
 # numerics variant (reference.VARIANTS, seed 0; onednn for Keras cases only, threads2 not for numpy-only ones); CASES="03_tiny_dataset" for one. Current runs are kept.
 reference: install-dev
 	$(BIN)/python -m helpers.reference $(CASES)
-	$(BIN)/python -m helpers.reference --variant portable $(CASES)
-	$(BIN)/python -m helpers.reference --variant onednn $(CASES)
-	$(BIN)/python -m helpers.reference --variant threads2 $(CASES)
+	for v in $$($(BIN)/python -c 'from helpers.reference import VARIANTS; print(*VARIANTS)'); do \
+		$(BIN)/python -m helpers.reference --variant $$v $(CASES) || exit 1; done
 
 notebooks: install-dev
 	for nb in notebooks/*.ipynb; do \
