@@ -117,10 +117,13 @@ def machine() -> dict[str, str]:
 
 def _reusable(case_key: str, seeds: Sequence[int], variant: str | None = None) -> set[str]:
     """Runs of the committed reference that the code here would reproduce: same seeds, same library versions,
-    same fields and code digest. Retraining a case keeps them, so adding one run does not retrain the case."""
+    same numerics settings, same fields and code digest. Retraining a case keeps them, so adding one run does not
+    retrain the case. (A run trained under other numerics is another trajectory: kept, it would be written
+    under this process's settings in meta.json.)"""
     try:
         info = meta(case_key, variant)
-        if list(info.get("seeds", ())) != list(seeds) or version_drift(case_key, variant):
+        if (list(info.get("seeds", ())) != list(seeds) or version_drift(case_key, variant)
+                or info.get("numerics") != numerics(load_case(case_key).Config.framework)):
             return set()
         stale = problems(case_key, variant)
     except (OSError, ValueError, KeyError):
@@ -146,6 +149,10 @@ def make(case_key: str, seeds: Sequence[int] | None = None, *, variant: str | No
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     kept = _reusable(case_key, seeds, variant) if reuse else set()
+    if kept == set(configs):  # nothing to train: the committed reference stays as written, meta.json included
+        for name in configs:
+            log(f"{case_key}: {name}: current, kept")
+        return out
     old_runs = meta(case_key, variant)["runs"] if kept else {}
     framework = next(iter(configs.values())).framework
     info = {

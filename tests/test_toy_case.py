@@ -86,11 +86,20 @@ def test_editing_the_toy_trainer_makes_its_reference_stale(toy_case):
     importlib.invalidate_caches()
 
 
-def test_retraining_keeps_current_runs_and_trains_only_stale_ones(toy_case):
+def test_retraining_keeps_current_runs_and_trains_only_stale_ones(toy_case, monkeypatch):
     reference.main([KEY])
+    written = (reference.folder(KEY) / "meta.json").read_bytes()
     said: list[str] = []
-    reference.make(KEY, log=said.append)  # nothing changed: every run kept, none trained
+    reference.make(KEY, log=said.append)  # nothing changed: every run kept, none trained, meta.json as it was
     assert said and all(line.endswith("current, kept") for line in said)
+    assert (reference.folder(KEY) / "meta.json").read_bytes() == written
+    with monkeypatch.context() as m:  # other numerics settings: another trajectory, so nothing is kept
+        m.setattr(reference, "numerics", lambda framework: {"threads": "7"})
+        said.clear()
+        reference.make(KEY, log=said.append)
+        assert said and not any("kept" in line for line in said)
+        assert reference.meta(KEY)["numerics"] == {"threads": "7"}
+    reference.make(KEY)  # back under this process's settings
     source = toy_case.read_text()
     toy_case.write_text(source.replace("LEARNING_RATE = 0.5", "LEARNING_RATE = 0.4"))
     _forget()
